@@ -1,0 +1,104 @@
+package dev.understudy.proxy;
+
+import dev.understudy.election.EmbeddedZooKeeper;
+import dev.understudy.proxy.backend.BackendConnection;
+import dev.understudy.proxy.config.ConfigException;
+import dev.understudy.proxy.config.NodeConfig;
+import dev.understudy.proxy.config.ProxyConfig;
+import dev.understudy.proxy.server.PgServer;
+import dev.understudy.proxy.server.TlsContexts;
+import dev.understudy.proxy.session.Credentials;
+import dev.understudy.proxy.session.SessionEnvironment;
+import dev.understudy.proxy.session.SessionRegistry;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.time.Duration;
+import javax.net.ssl.SSLSocketFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Understudy node: the PostgreSQL listener, and the in-process ZooKeeper server when no
+ * ensemble is configured. The only place that wires the modules together.
+ */
+public final class UnderstudyNode implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(UnderstudyNode.class);
+    private static final Duration AUTHENTICATION_TIMEOUT = Duration.ofSeconds(60);
+
+    private final ProxyConfig config;
+    private final EmbeddedZooKeeper zookeeper;
+    private final PgServer pg;
+
+    private UnderstudyNode(ProxyConfig config, EmbeddedZooKeeper zookeeper, PgServer pg) {
+        this.config = config;
+        this.zookeeper = zookeeper;
+        this.pg = pg;
+    }
+
+    /**
+     * Starts a node. Configuration problems found only when acting on it (an unreadable TLS key,
+     * a password that cannot be used) fail here with the key named.
+     */
+    public static UnderstudyNode start(ProxyConfig config) throws ConfigException, IOException {
+        Credentials credentials = Credentials.of(config.users(), config.authMethod());
+        SSLSocketFactory tls = tls(config);
+        NodeConfig master = config.master();
+        BackendConnection.Target target = new BackendConnection.Target(master.name(), master.host(), master.port(),
+                config.backendUser(), config.backendPassword().reveal(), config.backendConnectTimeout());
+        SessionEnvironment env = new SessionEnvironment(credentials, config.authMethod(), config.maxMessageBytes(),
+                AUTHENTICATION_TIMEOUT, tls, new SessionRegistry(config.maxConnections()), () -> target);
+        EmbeddedZooKeeper zookeeper = null;
+        if (config.zookeeperConnect().isEmpty()) {
+            Path dir = Files.createTempDirectory("understudy-zk-");
+            zookeeper = EmbeddedZooKeeper.start(config.zookeeperEmbeddedPort(), dir);
+            log.info("in-process ZooKeeper at {}", zookeeper.connectString());
+        }
+        PgServer pg = new PgServer(config.listenHost(), config.listenPort(), env);
+        try {
+            pg.start();
+        } catch (IOException e) {
+            if (zookeeper != null) {
+                zookeeper.close();
+            }
+            throw new IOException("cannot listen on " + config.listenHost() + ":" + config.listenPort()
+                    + " (listen.host / listen.port): " + e.getMessage(), e);
+        }
+        log.info("cluster {}: writes and reads go to master {} at {}:{}", config.clusterName(), master.name(),
+                master.host(), master.port());
+        return new UnderstudyNode(config, zookeeper, pg);
+    }
+
+    private static SSLSocketFactory tls(ProxyConfig config) throws ConfigException {
+        if (config.tlsCertFile().isEmpty() || config.tlsKeyFile().isEmpty()) {
+            return null;
+        }
+        try {
+            return TlsContexts.serverFactory(config.tlsCertFile().get(), config.tlsKeyFile().get());
+        } catch (IOException | GeneralSecurityException e) {
+            throw new ConfigException("tls.cert_file / tls.key_file: cannot load the certificate or key: " + e.getMessage());
+        }
+    }
+
+    public int pgPort() {
+        return pg.localPort();
+    }
+
+    public ProxyConfig config() {
+        return config;
+    }
+
+    public int sessionCount() {
+        return pg.sessionCount();
+    }
+
+    @Override
+    public void close() {
+        pg.close();
+        if (zookeeper != null) {
+            zookeeper.close();
+        }
+    }
+}

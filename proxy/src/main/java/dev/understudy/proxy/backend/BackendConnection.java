@@ -1,0 +1,258 @@
+package dev.understudy.proxy.backend;
+
+import dev.understudy.proxy.ProxyException;
+import dev.understudy.proxy.ProxyException.Kind;
+import dev.understudy.proxy.auth.AuthException;
+import dev.understudy.proxy.auth.Md5Auth;
+import dev.understudy.proxy.auth.ScramClient;
+import dev.understudy.proxy.pg.BackendCodec;
+import dev.understudy.proxy.pg.BackendMessage;
+import dev.understudy.proxy.pg.BackendMessage.AuthenticationCleartextPassword;
+import dev.understudy.proxy.pg.BackendMessage.AuthenticationMd5Password;
+import dev.understudy.proxy.pg.BackendMessage.AuthenticationOk;
+import dev.understudy.proxy.pg.BackendMessage.AuthenticationSasl;
+import dev.understudy.proxy.pg.BackendMessage.AuthenticationSaslContinue;
+import dev.understudy.proxy.pg.BackendMessage.AuthenticationSaslFinal;
+import dev.understudy.proxy.pg.BackendMessage.AuthenticationUnsupported;
+import dev.understudy.proxy.pg.BackendMessage.BackendKeyData;
+import dev.understudy.proxy.pg.BackendMessage.ErrorResponse;
+import dev.understudy.proxy.pg.BackendMessage.NegotiateProtocolVersion;
+import dev.understudy.proxy.pg.BackendMessage.NoticeResponse;
+import dev.understudy.proxy.pg.BackendMessage.ParameterStatus;
+import dev.understudy.proxy.pg.BackendMessage.ReadyForQuery;
+import dev.understudy.proxy.pg.FrameReader;
+import dev.understudy.proxy.pg.FrontendCodec;
+import dev.understudy.proxy.pg.StartupCodec;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One connection from the proxy to a database node, logged in with the proxy's own credentials.
+ * After {@link #open} it is a plain byte pipe: the session writes client messages to it and a
+ * {@link BackendRelay} copies its answers to the client.
+ */
+public final class BackendConnection implements AutoCloseable {
+
+    /** Backend frames are trusted to the server's own limit (1 GB). */
+    static final int MAX_BACKEND_FRAME = 1 << 30;
+    static final int BUFFER = 64 * 1024;
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final String nodeName;
+    private final InetSocketAddress address;
+    private final Socket socket;
+    private final InputStream in;
+    private final OutputStream out;
+    private final ReentrantLock writeLock = new ReentrantLock();
+    private final List<ParameterStatus> parameters;
+    private final BackendKeyData key;
+    private final FrameReader reader;
+
+    private BackendConnection(String nodeName, InetSocketAddress address, Socket socket, InputStream in,
+                              OutputStream out, FrameReader reader, List<ParameterStatus> parameters,
+                              BackendKeyData key) {
+        this.nodeName = nodeName;
+        this.address = address;
+        this.socket = socket;
+        this.in = in;
+        this.out = out;
+        this.reader = reader;
+        this.parameters = parameters;
+        this.key = key;
+    }
+
+    /** Where to log in, and as whom. */
+    public record Target(String nodeName, String host, int port, String user, String password, Duration connectTimeout) {
+        @Override
+        public String toString() {
+            return "Target[" + nodeName + " " + host + ":" + port + " as " + user + "]";
+        }
+    }
+
+    /**
+     * Connects and logs in, sending {@code parameters} (database, GUCs) in the StartupMessage.
+     *
+     * @throws BackendRefusedException when the database answered the login with an ErrorResponse,
+     *     which the caller relays to its client as the database sent it
+     * @throws ProxyException BACKEND_UNAVAILABLE when the node cannot be reached or logged in to
+     */
+    public static BackendConnection open(Target target, Map<String, String> parameters)
+            throws ProxyException, BackendRefusedException {
+        InetSocketAddress address = new InetSocketAddress(target.host(), target.port());
+        Socket socket = new Socket();
+        try {
+            socket.setTcpNoDelay(true);
+            socket.setKeepAlive(true);
+            socket.connect(address, (int) target.connectTimeout().toMillis());
+            socket.setSoTimeout((int) target.connectTimeout().toMillis());
+            InputStream in = socket.getInputStream();
+            OutputStream out = socket.getOutputStream();
+            Map<String, String> startup = new java.util.LinkedHashMap<>();
+            startup.put("user", target.user());
+            startup.putAll(parameters);
+            out.write(StartupCodec.startup(startup));
+            FrameReader reader = new FrameReader(in, BUFFER, MAX_BACKEND_FRAME);
+            Login login = new Login(target, out);
+            while (!login.ready) {
+                int type = reader.next();
+                if (type < 0) {
+                    throw new IOException("connection closed during login");
+                }
+                login.handle(BackendCodec.decode((byte) type, reader.buffer(), reader.bodyStart(), reader.bodyLength()));
+            }
+            if (login.key == null) {
+                throw new ProxyException(Kind.BACKEND_UNAVAILABLE, "database node " + target.nodeName()
+                        + " sent no BackendKeyData");
+            }
+            socket.setSoTimeout(0);
+            return new BackendConnection(target.nodeName(), address, socket, in, out, reader,
+                    List.copyOf(login.parameters), login.key);
+        } catch (IOException e) {
+            closeQuietly(socket);
+            throw new ProxyException(Kind.BACKEND_UNAVAILABLE,
+                    "could not connect to database node " + target.nodeName() + ": " + e.getMessage(), e);
+        } catch (ProxyException | BackendRefusedException | RuntimeException e) {
+            closeQuietly(socket);
+            throw e;
+        }
+    }
+
+    /** The login conversation: what the database asks, what the proxy answers. */
+    private static final class Login {
+        private final Target target;
+        private final OutputStream out;
+        private final List<ParameterStatus> parameters = new ArrayList<>();
+        private ScramClient scram;
+        private BackendKeyData key;
+        private boolean ready;
+
+        Login(Target target, OutputStream out) {
+            this.target = target;
+            this.out = out;
+        }
+
+        void handle(BackendMessage message) throws IOException, ProxyException, BackendRefusedException {
+            try {
+                switch (message) {
+                    case AuthenticationOk m -> { }
+                    case AuthenticationCleartextPassword m ->
+                            out.write(FrontendCodec.passwordMessage(target.password().getBytes(StandardCharsets.UTF_8)));
+                    case AuthenticationMd5Password m ->
+                            out.write(FrontendCodec.passwordMessage(Md5Auth.clientResponse(target.user(), target.password(), m.salt())));
+                    case AuthenticationSasl m -> {
+                        if (!m.mechanisms().contains("SCRAM-SHA-256")) {
+                            throw refused("offers no SASL mechanism the proxy supports: " + m.mechanisms());
+                        }
+                        scram = new ScramClient(target.password(), RANDOM);
+                        out.write(FrontendCodec.saslInitialResponse("SCRAM-SHA-256", scram.clientFirstMessage()));
+                    }
+                    case AuthenticationSaslContinue m -> {
+                        requireScram();
+                        out.write(FrontendCodec.saslResponse(scram.handleServerFirst(m.data())));
+                    }
+                    case AuthenticationSaslFinal m -> {
+                        requireScram();
+                        scram.verifyServerFinal(m.data());
+                    }
+                    case AuthenticationUnsupported m -> throw refused("asks for an unsupported authentication method (code " + m.code() + ")");
+                    case ParameterStatus m -> parameters.add(m);
+                    case BackendKeyData m -> key = m;
+                    case ReadyForQuery m -> ready = true;
+                    case ErrorResponse m -> throw new BackendRefusedException(target.nodeName(), m);
+                    case NoticeResponse m -> { }
+                    case NegotiateProtocolVersion m -> { }
+                }
+            } catch (AuthException e) {
+                throw refused("failed SCRAM authentication: " + e.getMessage());
+            }
+        }
+
+        private void requireScram() throws ProxyException {
+            if (scram == null) {
+                throw refused("sent a SASL message out of order");
+            }
+        }
+
+        private ProxyException refused(String what) {
+            return new ProxyException(Kind.BACKEND_UNAVAILABLE, "database node " + target.nodeName() + " " + what);
+        }
+    }
+
+    public String nodeName() {
+        return nodeName;
+    }
+
+    /** The ParameterStatus messages the database sent at login, in order. */
+    public List<ParameterStatus> parameters() {
+        return parameters;
+    }
+
+    /** The reader positioned after the login's ReadyForQuery, for the relay to continue with. */
+    FrameReader reader() {
+        return reader;
+    }
+
+    InputStream input() {
+        return in;
+    }
+
+    /** Writes client bytes to the database. */
+    public void write(byte[] buf, int off, int len) throws IOException {
+        writeLock.lock();
+        try {
+            out.write(buf, off, len);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    public void write(byte[] message) throws IOException {
+        write(message, 0, message.length);
+    }
+
+    /** Asks the database, over a new connection, to cancel what this connection is running. */
+    public void cancel(Duration timeout) throws IOException {
+        try (Socket s = new Socket()) {
+            s.connect(address, (int) timeout.toMillis());
+            s.getOutputStream().write(StartupCodec.cancelRequest(key.processId(), key.secretKey()));
+            s.setSoTimeout((int) timeout.toMillis());
+            s.getInputStream().read(); // the server closes without answering
+        }
+    }
+
+    /** Sends Terminate (best effort) and closes. */
+    public void terminate() {
+        if (!socket.isClosed()) {
+            try {
+                write(FrontendCodec.terminate());
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+        }
+        close();
+    }
+
+    @Override
+    public void close() {
+        closeQuietly(socket);
+    }
+
+    private static void closeQuietly(Socket socket) {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // nothing left to do
+        }
+    }
+}

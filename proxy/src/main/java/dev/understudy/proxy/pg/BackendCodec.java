@@ -1,0 +1,173 @@
+package dev.understudy.proxy.pg;
+
+import dev.understudy.proxy.ProxyException;
+import dev.understudy.proxy.pg.BackendMessage.AuthenticationCleartextPassword;
+import dev.understudy.proxy.pg.BackendMessage.AuthenticationMd5Password;
+import dev.understudy.proxy.pg.BackendMessage.AuthenticationOk;
+import dev.understudy.proxy.pg.BackendMessage.AuthenticationSasl;
+import dev.understudy.proxy.pg.BackendMessage.AuthenticationSaslContinue;
+import dev.understudy.proxy.pg.BackendMessage.AuthenticationSaslFinal;
+import dev.understudy.proxy.pg.BackendMessage.AuthenticationUnsupported;
+import dev.understudy.proxy.pg.BackendMessage.BackendKeyData;
+import dev.understudy.proxy.pg.BackendMessage.ErrorResponse;
+import dev.understudy.proxy.pg.BackendMessage.Field;
+import dev.understudy.proxy.pg.BackendMessage.NegotiateProtocolVersion;
+import dev.understudy.proxy.pg.BackendMessage.NoticeResponse;
+import dev.understudy.proxy.pg.BackendMessage.ParameterStatus;
+import dev.understudy.proxy.pg.BackendMessage.ReadyForQuery;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Encodes and decodes the server-to-client messages of {@link BackendMessage}. Pure functions of bytes. */
+public final class BackendCodec {
+
+    private BackendCodec() {}
+
+    public static byte[] encode(BackendMessage message) {
+        return switch (message) {
+            case AuthenticationOk m -> MessageBuilder.typed('R').int32(0).build();
+            case AuthenticationCleartextPassword m -> MessageBuilder.typed('R').int32(3).build();
+            case AuthenticationMd5Password m -> MessageBuilder.typed('R').int32(5).bytes(m.salt()).build();
+            case AuthenticationSasl m -> {
+                MessageBuilder b = MessageBuilder.typed('R').int32(10);
+                m.mechanisms().forEach(b::cstring);
+                yield b.int8(0).build();
+            }
+            case AuthenticationSaslContinue m -> MessageBuilder.typed('R').int32(11).bytes(m.data()).build();
+            case AuthenticationSaslFinal m -> MessageBuilder.typed('R').int32(12).bytes(m.data()).build();
+            case AuthenticationUnsupported m -> MessageBuilder.typed('R').int32(m.code()).build();
+            case ParameterStatus m -> MessageBuilder.typed('S').cstring(m.name()).cstring(m.value()).build();
+            case BackendKeyData m -> MessageBuilder.typed('K').int32(m.processId()).bytes(m.secretKey()).build();
+            case ReadyForQuery m -> MessageBuilder.typed('Z').int8(m.status()).build();
+            case ErrorResponse m -> fields(MessageBuilder.typed('E'), m.fields());
+            case NoticeResponse m -> fields(MessageBuilder.typed('N'), m.fields());
+            case NegotiateProtocolVersion m -> {
+                MessageBuilder b = MessageBuilder.typed('v').int32(m.newestMinor()).int32(m.unrecognizedOptions().size());
+                m.unrecognizedOptions().forEach(b::cstring);
+                yield b.build();
+            }
+        };
+    }
+
+    /**
+     * Decodes a message the proxy must understand while logging in to a database.
+     *
+     * @throws ProxyException PROTOCOL_VIOLATION for any other type or a malformed body
+     */
+    public static BackendMessage decode(byte type, byte[] buf, int body, int bodyLength) throws ProxyException {
+        return switch (type) {
+            case 'R' -> authentication(new Cursor(buf, body, bodyLength, "Authentication"));
+            case 'S' -> { // ParameterStatus
+                Cursor c = new Cursor(buf, body, bodyLength, "ParameterStatus");
+                String name = c.cstring();
+                String value = c.cstring();
+                yield new ParameterStatus(name, value);
+            }
+            case 'K' -> { // BackendKeyData
+                Cursor c = new Cursor(buf, body, bodyLength, "BackendKeyData");
+                int pid = c.int32();
+                yield new BackendKeyData(pid, c.rest());
+            }
+            case 'Z' -> { // ReadyForQuery
+                Cursor c = new Cursor(buf, body, bodyLength, "ReadyForQuery");
+                char status = (char) c.int8();
+                c.end();
+                yield new ReadyForQuery(status);
+            }
+            case 'E' -> new ErrorResponse(fields(new Cursor(buf, body, bodyLength, "ErrorResponse")));
+            case 'N' -> new NoticeResponse(fields(new Cursor(buf, body, bodyLength, "NoticeResponse")));
+            case 'v' -> { // NegotiateProtocolVersion
+                Cursor c = new Cursor(buf, body, bodyLength, "NegotiateProtocolVersion");
+                int minor = c.int32();
+                int n = c.int32();
+                List<String> options = new ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    options.add(c.cstring());
+                }
+                yield new NegotiateProtocolVersion(minor, options);
+            }
+            default -> throw ProxyException.protocolViolation(
+                    "unexpected message type " + FrontendCodec.printable(type) + " from the database during login");
+        };
+    }
+
+    /** An ErrorResponse with the fields PostgreSQL always sends: severity (both forms), SQLSTATE, message. */
+    public static ErrorResponse error(String severity, String sqlState, String message, String detail, String hint) {
+        List<Field> fields = new ArrayList<>(6);
+        fields.add(new Field('S', severity));
+        fields.add(new Field('V', severity));
+        fields.add(new Field('C', sqlState));
+        fields.add(new Field('M', message));
+        if (detail != null) {
+            fields.add(new Field('D', detail));
+        }
+        if (hint != null) {
+            fields.add(new Field('H', hint));
+        }
+        return new ErrorResponse(fields);
+    }
+
+    /**
+     * Whether the ErrorResponse body at {@code body} has severity FATAL or PANIC, read without
+     * decoding the rest of the message.
+     */
+    public static boolean isFatalError(byte[] buf, int body, int bodyLength) {
+        int end = body + bodyLength;
+        int i = body;
+        while (i < end && buf[i] != 0) {
+            byte code = buf[i++];
+            int start = i;
+            while (i < end && buf[i] != 0) {
+                i++;
+            }
+            if (code == 'S' || code == 'V') {
+                int n = i - start;
+                return (n == 5 && buf[start] == 'F' && buf[start + 1] == 'A')
+                        || (n == 5 && buf[start] == 'P' && buf[start + 1] == 'A');
+            }
+            i++;
+        }
+        return false;
+    }
+
+    private static BackendMessage authentication(Cursor c) throws ProxyException {
+        int code = c.int32();
+        return switch (code) {
+            case 0 -> new AuthenticationOk();
+            case 3 -> new AuthenticationCleartextPassword();
+            case 5 -> new AuthenticationMd5Password(c.bytes(4));
+            case 10 -> {
+                List<String> mechanisms = new ArrayList<>();
+                while (true) {
+                    String m = c.cstring();
+                    if (m.isEmpty()) {
+                        break;
+                    }
+                    mechanisms.add(m);
+                }
+                yield new AuthenticationSasl(mechanisms);
+            }
+            case 11 -> new AuthenticationSaslContinue(c.rest());
+            case 12 -> new AuthenticationSaslFinal(c.rest());
+            default -> new AuthenticationUnsupported(code);
+        };
+    }
+
+    private static List<Field> fields(Cursor c) throws ProxyException {
+        List<Field> fields = new ArrayList<>(8);
+        while (true) {
+            byte code = c.int8();
+            if (code == 0) {
+                return fields;
+            }
+            fields.add(new Field((char) code, c.cstring()));
+        }
+    }
+
+    private static byte[] fields(MessageBuilder b, List<Field> fields) {
+        for (Field f : fields) {
+            b.int8(f.code()).cstring(f.value());
+        }
+        return b.int8(0).build();
+    }
+}

@@ -1,0 +1,139 @@
+package dev.understudy.proxy.pg;
+
+import dev.understudy.proxy.ProxyException;
+import java.io.IOException;
+import java.io.InputStream;
+
+/**
+ * Splits a PostgreSQL byte stream into typed frames (type byte, int32 length, body) while reading
+ * as much as the socket offers at once, so that a burst of messages costs one read. A frame stays
+ * in the buffer until {@link #next()} is called again; callers that relay bytes write whole runs of
+ * frames straight out of {@link #buffer()}. The declared length is checked against a maximum
+ * before anything is allocated for it.
+ */
+public final class FrameReader {
+
+    private static final int HEADER = 5;
+
+    private final InputStream in;
+    private final int maxFrameLength;
+    private final int initialCapacity;
+    private byte[] buf;
+    private int start; // first byte not yet consumed
+    private int limit; // end of the bytes read
+    private int frameStart = -1;
+    private int frameLength;
+
+    /** {@code maxFrameLength} counts the length field and body, as the protocol's length does. */
+    public FrameReader(InputStream in, int initialCapacity, int maxFrameLength) {
+        this.in = in;
+        this.initialCapacity = initialCapacity;
+        this.buf = new byte[initialCapacity];
+        this.maxFrameLength = maxFrameLength;
+    }
+
+    /**
+     * Advances to the next frame, reading if it is not buffered whole. Bytes of the previous frame
+     * and everything before it may be moved or overwritten by this call.
+     *
+     * @return the frame's type byte, or -1 at end of stream between frames
+     * @throws ProxyException PROTOCOL_VIOLATION when the declared length is invalid or too large, or
+     *     the stream ends inside a frame
+     */
+    public int next() throws IOException, ProxyException {
+        if (frameStart >= 0) {
+            start = frameStart + 1 + frameLength;
+            frameStart = -1;
+        }
+        if (!fill(HEADER)) {
+            return -1;
+        }
+        int length = Bytes.int32(buf, start + 1);
+        if (length < 4) {
+            throw ProxyException.protocolViolation("invalid message length " + length);
+        }
+        if (length > maxFrameLength) {
+            throw ProxyException.protocolViolation(
+                    "message length " + length + " exceeds the maximum of " + maxFrameLength + " bytes");
+        }
+        if (!fill(1 + length)) {
+            throw ProxyException.protocolViolation("incomplete message: the stream ended inside it");
+        }
+        frameStart = start;
+        frameLength = length;
+        return buf[start];
+    }
+
+    /** Whether the frame after the current one is already buffered whole (no read needed). */
+    public boolean hasBufferedFrame() {
+        int from = frameStart >= 0 ? frameStart + 1 + frameLength : start;
+        if (limit - from < HEADER) {
+            return false;
+        }
+        int length = Bytes.int32(buf, from + 1);
+        return length >= 4 && limit - from >= 1 + length;
+    }
+
+    /** Bytes that were read but not yet returned as frames (a partial frame, or more frames). */
+    public int bufferedAfterFrame() {
+        return limit - (frameStart >= 0 ? frameStart + 1 + frameLength : start);
+    }
+
+    public byte[] buffer() {
+        return buf;
+    }
+
+    /** Offset of the current frame's type byte. */
+    public int frameStart() {
+        return frameStart;
+    }
+
+    /** Size of the current frame including its type byte. */
+    public int frameSize() {
+        return 1 + frameLength;
+    }
+
+    /** Offset of the current frame's body. */
+    public int bodyStart() {
+        return frameStart + HEADER;
+    }
+
+    public int bodyLength() {
+        return frameLength - 4;
+    }
+
+    /** Ensures n bytes from {@code start} are buffered; false when the stream ends first. */
+    private boolean fill(int n) throws IOException, ProxyException {
+        if (limit - start >= n) {
+            return true;
+        }
+        if (buf.length - start < n) {
+            compact(n);
+        }
+        while (limit - start < n) {
+            int r = in.read(buf, limit, buf.length - limit);
+            if (r < 0) {
+                if (limit == start) {
+                    return false;
+                }
+                throw ProxyException.protocolViolation("incomplete message: the stream ended inside it");
+            }
+            limit += r;
+        }
+        return true;
+    }
+
+    private void compact(int n) {
+        int have = limit - start;
+        byte[] target = buf;
+        if (n > buf.length) {
+            target = new byte[Math.max(n, Math.min(buf.length * 2, maxFrameLength + 1))];
+        } else if (buf.length > initialCapacity && have <= initialCapacity && n <= initialCapacity) {
+            target = new byte[initialCapacity]; // a large frame has passed: give the memory back
+        }
+        System.arraycopy(buf, start, target, 0, have);
+        buf = target;
+        start = 0;
+        limit = have;
+    }
+}

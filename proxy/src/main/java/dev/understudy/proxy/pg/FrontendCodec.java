@@ -1,0 +1,212 @@
+package dev.understudy.proxy.pg;
+
+import dev.understudy.proxy.ProxyException;
+import dev.understudy.proxy.pg.FrontendMessage.AuthResponse;
+import dev.understudy.proxy.pg.FrontendMessage.Bind;
+import dev.understudy.proxy.pg.FrontendMessage.Close;
+import dev.understudy.proxy.pg.FrontendMessage.CopyData;
+import dev.understudy.proxy.pg.FrontendMessage.CopyDone;
+import dev.understudy.proxy.pg.FrontendMessage.CopyFail;
+import dev.understudy.proxy.pg.FrontendMessage.Describe;
+import dev.understudy.proxy.pg.FrontendMessage.Execute;
+import dev.understudy.proxy.pg.FrontendMessage.Flush;
+import dev.understudy.proxy.pg.FrontendMessage.FunctionCall;
+import dev.understudy.proxy.pg.FrontendMessage.Parse;
+import dev.understudy.proxy.pg.FrontendMessage.Query;
+import dev.understudy.proxy.pg.FrontendMessage.Sync;
+import dev.understudy.proxy.pg.FrontendMessage.Terminate;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Decodes and encodes client-to-server messages. Pure functions of bytes. Decoding validates the
+ * whole structure of a message, so that nothing malformed is ever relayed to a database.
+ */
+public final class FrontendCodec {
+
+    private static final Sync SYNC = new Sync();
+    private static final Flush FLUSH = new Flush();
+    private static final CopyData COPY_DATA = new CopyData();
+    private static final CopyDone COPY_DONE = new CopyDone();
+    private static final Terminate TERMINATE = new Terminate();
+
+    private FrontendCodec() {}
+
+    /**
+     * Decodes the body of a message of type {@code type}; {@code body} starts after the length.
+     *
+     * @throws ProxyException PROTOCOL_VIOLATION for an unknown type or a malformed body
+     */
+    public static FrontendMessage decode(byte type, byte[] buf, int body, int bodyLength) throws ProxyException {
+        return switch (type) {
+            case 'Q' -> { // Query
+                Cursor c = new Cursor(buf, body, bodyLength, "Query");
+                String sql = c.cstring();
+                c.end();
+                yield new Query(sql);
+            }
+            case 'P' -> parse(new Cursor(buf, body, bodyLength, "Parse"));
+            case 'B' -> bind(new Cursor(buf, body, bodyLength, "Bind"));
+            case 'D' -> { // Describe
+                Cursor c = new Cursor(buf, body, bodyLength, "Describe");
+                char kind = portalOrStatement(c);
+                String name = c.cstring();
+                c.end();
+                yield new Describe(kind, name);
+            }
+            case 'E' -> { // Execute
+                Cursor c = new Cursor(buf, body, bodyLength, "Execute");
+                String portal = c.cstring();
+                int maxRows = c.int32();
+                c.end();
+                yield new Execute(portal, maxRows);
+            }
+            case 'C' -> { // Close
+                Cursor c = new Cursor(buf, body, bodyLength, "Close");
+                char kind = portalOrStatement(c);
+                String name = c.cstring();
+                c.end();
+                yield new Close(kind, name);
+            }
+            case 'S' -> empty(bodyLength, "Sync", SYNC);
+            case 'H' -> empty(bodyLength, "Flush", FLUSH);
+            case 'X' -> empty(bodyLength, "Terminate", TERMINATE);
+            case 'c' -> empty(bodyLength, "CopyDone", COPY_DONE);
+            case 'd' -> COPY_DATA; // CopyData: any payload
+            case 'f' -> { // CopyFail
+                Cursor c = new Cursor(buf, body, bodyLength, "CopyFail");
+                String reason = c.cstring();
+                c.end();
+                yield new CopyFail(reason);
+            }
+            case 'F' -> functionCall(new Cursor(buf, body, bodyLength, "FunctionCall"));
+            case 'p' -> new AuthResponse(new Cursor(buf, body, bodyLength, "PasswordMessage").rest());
+            default -> throw ProxyException.protocolViolation(
+                    "invalid frontend message type " + printable(type));
+        };
+    }
+
+    /** A SASLInitialResponse body: the chosen mechanism and the client-first message. */
+    public record SaslInitialResponse(String mechanism, byte[] data) {}
+
+    public static SaslInitialResponse decodeSaslInitialResponse(byte[] payload) throws ProxyException {
+        Cursor c = new Cursor(payload, 0, payload.length, "SASLInitialResponse");
+        String mechanism = c.cstring();
+        int n = c.int32();
+        byte[] data = n == -1 ? new byte[0] : c.bytes(n);
+        c.end();
+        return new SaslInitialResponse(mechanism, data);
+    }
+
+    /** A PasswordMessage body: the password or md5 hash, NUL-terminated. */
+    public static byte[] decodePassword(byte[] payload) throws ProxyException {
+        if (payload.length == 0 || payload[payload.length - 1] != 0) {
+            throw ProxyException.protocolViolation("invalid password packet");
+        }
+        byte[] out = new byte[payload.length - 1];
+        System.arraycopy(payload, 0, out, 0, out.length);
+        return out;
+    }
+
+    /** 'p' PasswordMessage carrying a password (cleartext or md5 response). */
+    public static byte[] passwordMessage(byte[] password) {
+        return MessageBuilder.typed('p').bytes(password).int8(0).build();
+    }
+
+    /** 'p' SASLInitialResponse. */
+    public static byte[] saslInitialResponse(String mechanism, byte[] data) {
+        return MessageBuilder.typed('p').cstring(mechanism).int32(data.length).bytes(data).build();
+    }
+
+    /** 'p' SASLResponse. */
+    public static byte[] saslResponse(byte[] data) {
+        return MessageBuilder.typed('p').bytes(data).build();
+    }
+
+    /** 'Q' Query. */
+    public static byte[] query(String sql) {
+        return MessageBuilder.typed('Q').cstring(sql).build();
+    }
+
+    /** 'X' Terminate. */
+    public static byte[] terminate() {
+        return MessageBuilder.typed('X').build();
+    }
+
+    private static Parse parse(Cursor c) throws ProxyException {
+        String statement = c.cstring();
+        String sql = c.cstring();
+        int types = c.int16();
+        if (types < 0) {
+            throw c.violation("negative parameter type count");
+        }
+        c.skip(types * 4);
+        c.end();
+        return new Parse(statement, sql, types);
+    }
+
+    private static Bind bind(Cursor c) throws ProxyException {
+        String portal = c.cstring();
+        String statement = c.cstring();
+        int formats = c.int16();
+        if (formats < 0) {
+            throw c.violation("negative format count");
+        }
+        c.skip(formats * 2);
+        int params = c.int16() & 0xffff;
+        for (int i = 0; i < params; i++) {
+            int n = c.int32();
+            if (n != -1) {
+                c.skip(n);
+            }
+        }
+        int resultFormats = c.int16();
+        if (resultFormats < 0) {
+            throw c.violation("negative result format count");
+        }
+        c.skip(resultFormats * 2);
+        c.end();
+        return new Bind(portal, statement);
+    }
+
+    private static FunctionCall functionCall(Cursor c) throws ProxyException {
+        int oid = c.int32();
+        int formats = c.int16();
+        if (formats < 0) {
+            throw c.violation("negative format count");
+        }
+        c.skip(formats * 2);
+        int args = c.int16() & 0xffff;
+        for (int i = 0; i < args; i++) {
+            int n = c.int32();
+            if (n != -1) {
+                c.skip(n);
+            }
+        }
+        c.int16();
+        c.end();
+        return new FunctionCall(oid);
+    }
+
+    private static char portalOrStatement(Cursor c) throws ProxyException {
+        byte kind = c.int8();
+        if (kind != 'S' && kind != 'P') {
+            throw c.violation("invalid kind " + printable(kind));
+        }
+        return (char) kind;
+    }
+
+    private static FrontendMessage empty(int bodyLength, String name, FrontendMessage message) throws ProxyException {
+        if (bodyLength != 0) {
+            throw ProxyException.protocolViolation("invalid message format in " + name + " message");
+        }
+        return message;
+    }
+
+    static String printable(byte b) {
+        return b >= 0x20 && b < 0x7f ? "\"" + (char) b + "\"" : String.valueOf(b & 0xff);
+    }
+
+    static String utf8(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
+    }
+}

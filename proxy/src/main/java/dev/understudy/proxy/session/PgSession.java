@@ -1,0 +1,313 @@
+package dev.understudy.proxy.session;
+
+import dev.understudy.proxy.ProxyException;
+import dev.understudy.proxy.ProxyException.Kind;
+import dev.understudy.proxy.backend.BackendConnection;
+import dev.understudy.proxy.backend.BackendRefusedException;
+import dev.understudy.proxy.backend.BackendRelay;
+import dev.understudy.proxy.pg.BackendCodec;
+import dev.understudy.proxy.pg.BackendMessage.BackendKeyData;
+import dev.understudy.proxy.pg.BackendMessage.NegotiateProtocolVersion;
+import dev.understudy.proxy.pg.BackendMessage.ParameterStatus;
+import dev.understudy.proxy.pg.BackendMessage.ReadyForQuery;
+import dev.understudy.proxy.pg.FrameReader;
+import dev.understudy.proxy.pg.FrontendCodec;
+import dev.understudy.proxy.pg.FrontendMessage;
+import dev.understudy.proxy.pg.PgErrors;
+import dev.understudy.proxy.pg.StartupPacket;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.SSLSocket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * One client connection, run by one virtual thread: the startup and authentication, then a loop
+ * that reads client messages, checks each one, and relays runs of them to the database in single
+ * writes. The database's answers flow back through a {@link BackendRelay} on a thread of its own.
+ */
+public final class PgSession implements Runnable, BackendRelay.Listener {
+
+    private static final Logger log = LoggerFactory.getLogger(PgSession.class);
+    private static final AtomicLong IDS = new AtomicLong();
+    private static final int CLIENT_BUFFER = 16 * 1024;
+    private static final Duration CANCEL_TIMEOUT = Duration.ofSeconds(5);
+
+    private final SessionEnvironment env;
+    private final ClientChannel client;
+    private final String id = "s" + IDS.incrementAndGet();
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private volatile SessionState state = SessionState.STARTUP;
+    private SessionRegistry.CancelKey cancelKey;
+    private volatile BackendConnection backend;
+    private volatile char transactionStatus = 'I';
+
+    public PgSession(Socket socket, SessionEnvironment env) throws IOException {
+        this.env = env;
+        this.client = new ClientChannel(socket);
+    }
+
+    @Override
+    public void run() {
+        MDC.put("session", id);
+        try {
+            client.socket().setSoTimeout((int) env.authenticationTimeout().toMillis());
+            StartupPacket.Startup startup = negotiate();
+            if (startup == null) {
+                return; // a CancelRequest, served
+            }
+            relay(login(startup));
+        } catch (ProxyException e) {
+            logFailure(e);
+            client.sendQuietly(PgErrors.encode(e, true));
+        } catch (BackendRefusedException e) {
+            log.info("{}", e.getMessage());
+            client.sendQuietly(BackendCodec.encode(e.error()));
+        } catch (EOFException | SocketException e) {
+            log.debug("client went away: {}", e.getMessage());
+        } catch (SocketTimeoutException e) {
+            log.info("client did not complete the startup in time");
+        } catch (IOException e) {
+            log.debug("client connection failed: {}", e.toString());
+        } catch (RuntimeException e) {
+            log.error("session failed", e);
+            client.sendQuietly(PgErrors.encode(new ProxyException(Kind.INTERNAL, "internal proxy error"), true));
+        } finally {
+            close();
+            state = SessionState.CLOSED;
+            MDC.remove("session");
+            MDC.remove("user");
+        }
+    }
+
+    /** Reads startup packets until a StartupMessage; answers SSL/GSS requests, serves a cancel. */
+    private StartupPacket.Startup negotiate() throws IOException, ProxyException {
+        boolean tlsDone = false;
+        while (true) {
+            StartupPacket packet = StartupReader.read(client.input());
+            switch (packet) {
+                case StartupPacket.SslRequest r -> {
+                    if (env.tls() == null || tlsDone) {
+                        client.send(new byte[] {'N'});
+                    } else {
+                        client.send(new byte[] {'S'});
+                        client.use(startTls(client.socket()));
+                        tlsDone = true;
+                    }
+                }
+                case StartupPacket.GssEncRequest r -> client.send(new byte[] {'N'});
+                case StartupPacket.CancelRequest r -> {
+                    cancel(r);
+                    return null;
+                }
+                case StartupPacket.Startup s -> {
+                    return s;
+                }
+            }
+        }
+    }
+
+    private Socket startTls(Socket plain) throws IOException {
+        SSLSocket tls = (SSLSocket) env.tls().createSocket(plain, null, plain.getPort(), true);
+        tls.setUseClientMode(false);
+        tls.startHandshake();
+        return tls;
+    }
+
+    private void cancel(StartupPacket.CancelRequest request) {
+        PgSession target = env.registry().find(request.processId(), request.secretKey());
+        if (target == null) {
+            log.debug("cancel request for an unknown session");
+            return;
+        }
+        target.cancelRunningQuery();
+    }
+
+    /** Authenticates the client and logs in to the master on its behalf. */
+    private FrameReader login(StartupPacket.Startup startup) throws IOException, ProxyException, BackendRefusedException {
+        Map<String, String> params = startup.parameters();
+        String user = params.get("user");
+        if (user == null || user.isEmpty()) {
+            throw new ProxyException(Kind.INVALID_AUTHORIZATION, "no PostgreSQL user name specified in startup packet");
+        }
+        MDC.put("user", user);
+        String replication = params.getOrDefault("replication", "false");
+        if (!List.of("false", "off", "no", "0").contains(replication.toLowerCase(java.util.Locale.ROOT))) {
+            throw new ProxyException(Kind.FEATURE_NOT_SUPPORTED, "replication connections are not supported by the proxy");
+        }
+        cancelKey = env.registry().register(this);
+        if (cancelKey == null) {
+            throw new ProxyException(Kind.TOO_MANY_CONNECTIONS, "sorry, too many clients already");
+        }
+        FrameReader reader = new FrameReader(client.input(), CLIENT_BUFFER, env.maxMessageBytes());
+        List<String> unsupported = new ArrayList<>();
+        Map<String, String> forward = new LinkedHashMap<>();
+        params.forEach((k, v) -> {
+            if (k.startsWith("_pq_.")) {
+                unsupported.add(k);
+            } else if (!k.equals("user") && !k.equals("replication")) {
+                forward.put(k, v);
+            }
+        });
+        forward.putIfAbsent("database", user);
+        if (startup.minorVersion() > 0 || !unsupported.isEmpty()) {
+            client.send(BackendCodec.encode(new NegotiateProtocolVersion(0, unsupported)));
+        }
+        state = SessionState.AUTHENTICATING;
+        new ClientAuthenticator(reader, client).authenticate(user, env.credentials().user(user), env.authMethod());
+        state = SessionState.CONNECTING;
+        BackendConnection.Target target = env.master().get();
+        backend = BackendConnection.open(target, forward);
+        log.debug("logged in to {} for database {}", target.nodeName(), forward.get("database"));
+        List<byte[]> hello = new ArrayList<>();
+        for (ParameterStatus p : backend.parameters()) {
+            hello.add(BackendCodec.encode(p));
+        }
+        hello.add(BackendCodec.encode(new BackendKeyData(cancelKey.processId(), cancelKey.secret())));
+        hello.add(BackendCodec.encode(new ReadyForQuery('I')));
+        client.send(concat(hello));
+        client.socket().setSoTimeout(0);
+        return reader;
+    }
+
+    /** The steady state: client frames checked and relayed to the database in runs. */
+    private void relay(FrameReader reader) throws IOException, ProxyException {
+        state = SessionState.ACTIVE;
+        BackendConnection db = backend;
+        Thread.ofVirtual().name("relay-" + id).start(() -> {
+            MDC.put("session", id);
+            new BackendRelay(db, client::send, this).run();
+        });
+        int runStart = -1;
+        int runEnd = -1;
+        while (true) {
+            if (runStart >= 0 && !reader.hasBufferedFrame()) {
+                db.write(reader.buffer(), runStart, runEnd - runStart);
+                runStart = -1;
+            }
+            int type = reader.next();
+            if (type < 0) {
+                log.debug("client closed the connection without Terminate");
+                return;
+            }
+            FrontendMessage message = FrontendCodec.decode((byte) type, reader.buffer(), reader.bodyStart(), reader.bodyLength());
+            switch (message) {
+                case FrontendMessage.Terminate t -> {
+                    if (runStart >= 0) {
+                        db.write(reader.buffer(), runStart, runEnd - runStart);
+                    }
+                    log.debug("client sent Terminate");
+                    return;
+                }
+                case FrontendMessage.AuthResponse r ->
+                        throw ProxyException.protocolViolation("unexpected password message outside authentication");
+                default -> {
+                    if (runStart < 0) {
+                        runStart = reader.frameStart();
+                    }
+                    runEnd = reader.frameStart() + reader.frameSize();
+                }
+            }
+        }
+    }
+
+    @Override
+    public void readyForQuery(BackendConnection from, char status) {
+        transactionStatus = status;
+    }
+
+    @Override
+    public void backendClosed(BackendConnection from, boolean afterFatal, Exception cause) {
+        if (closing.get()) {
+            return;
+        }
+        if (!afterFatal) {
+            log.warn("lost the connection to database node {}{}", from.nodeName(),
+                    cause == null ? "" : ": " + cause.getMessage());
+            client.sendQuietly(PgErrors.encode(new ProxyException(Kind.BACKEND_UNAVAILABLE,
+                    "connection to database node " + from.nodeName() + " lost"), true));
+        }
+        close();
+    }
+
+    /** Cancels what the database is running for this session (from another connection's thread). */
+    void cancelRunningQuery() {
+        BackendConnection db = backend;
+        if (db == null) {
+            return;
+        }
+        try {
+            db.cancel(CANCEL_TIMEOUT);
+            log.debug("cancel request relayed to {}", db.nodeName());
+        } catch (IOException e) {
+            log.warn("could not relay a cancel request to {}: {}", db.nodeName(), e.getMessage());
+        }
+    }
+
+    byte[] cancelSecret() {
+        SessionRegistry.CancelKey key = cancelKey;
+        return key == null ? new byte[0] : key.secret();
+    }
+
+    /** Transaction status of the last ReadyForQuery: 'I', 'T' or 'E'. */
+    public char transactionStatus() {
+        return transactionStatus;
+    }
+
+    /** Ends the session from outside (shutdown): tells the client why, then closes. */
+    public void shutdown() {
+        if (!closing.get()) {
+            client.sendQuietly(PgErrors.encode(new ProxyException(Kind.SHUTTING_DOWN,
+                    "terminating connection due to administrator command"), true));
+        }
+        close();
+    }
+
+    private void close() {
+        if (!closing.compareAndSet(false, true)) {
+            return;
+        }
+        BackendConnection db = backend;
+        if (db != null) {
+            db.terminate();
+        }
+        client.close();
+        if (cancelKey != null) {
+            env.registry().unregister(cancelKey.processId(), this);
+        }
+    }
+
+    private void logFailure(ProxyException e) {
+        switch (e.kind()) {
+            case PROTOCOL_VIOLATION -> log.warn("protocol violation: {}", e.getMessage());
+            case AUTHENTICATION_FAILED -> log.info("{}", e.getMessage());
+            case BACKEND_UNAVAILABLE -> log.warn("{}", e.getMessage());
+            default -> log.info("session refused: {}", e.getMessage());
+        }
+    }
+
+    private static byte[] concat(List<byte[]> parts) {
+        int n = 0;
+        for (byte[] p : parts) {
+            n += p.length;
+        }
+        byte[] out = new byte[n];
+        int at = 0;
+        for (byte[] p : parts) {
+            System.arraycopy(p, 0, out, at, p.length);
+            at += p.length;
+        }
+        return out;
+    }
+}

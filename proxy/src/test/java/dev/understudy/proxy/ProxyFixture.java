@@ -1,0 +1,101 @@
+package dev.understudy.proxy;
+
+import dev.understudy.proxy.config.ProxyConfig;
+import dev.understudy.proxy.demo.PgNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * A real embedded PostgreSQL server and an Understudy node in front of it, for integration tests.
+ * Users: {@code app}/{@code app} (plaintext in the config), {@code admin}/{@code admin}.
+ */
+public final class ProxyFixture implements AutoCloseable {
+
+    public static final String BACKEND_PASSWORD = "backend-secret";
+
+    private final Path work;
+    private final PgNode db;
+    private final UnderstudyNode node;
+
+    private ProxyFixture(Path work, PgNode db, UnderstudyNode node) {
+        this.work = work;
+        this.db = db;
+        this.node = node;
+    }
+
+    public static ProxyFixture start() throws Exception {
+        return start(tree -> { });
+    }
+
+    /** Starts with the default configuration tree, changed by {@code customize} (e.g. auth, tls, users). */
+    public static ProxyFixture start(Consumer<Map<String, Object>> customize) throws Exception {
+        Path work = Files.createTempDirectory("understudy-it-");
+        PgNode db = PgNode.start("pg1", 0, work.resolve("pg1"), BACKEND_PASSWORD);
+        try {
+            Map<String, Object> tree = configTree(db);
+            customize.accept(tree);
+            UnderstudyNode node = UnderstudyNode.start(ProxyConfig.fromTree(tree));
+            return new ProxyFixture(work, db, node);
+        } catch (Exception | Error e) {
+            db.close();
+            throw e;
+        }
+    }
+
+    /** The configuration tree the fixture starts from, as it would be read from YAML. */
+    static Map<String, Object> configTree(PgNode db) {
+        Map<String, Object> tree = new LinkedHashMap<>();
+        tree.put("listen", new LinkedHashMap<>(Map.of("host", "127.0.0.1", "port", 0)));
+        tree.put("backend", new LinkedHashMap<>(Map.of("user", "understudy", "password", BACKEND_PASSWORD)));
+        List<Object> nodes = new ArrayList<>();
+        nodes.add(new LinkedHashMap<>(Map.of("name", db.name(), "host", db.host(), "port", db.port(), "role", "master")));
+        tree.put("nodes", nodes);
+        List<Object> users = new ArrayList<>();
+        users.add(new LinkedHashMap<>(Map.of("name", "app", "password", "app")));
+        users.add(new LinkedHashMap<>(Map.of("name", "admin", "password", "admin", "admin", true)));
+        tree.put("users", users);
+        return tree;
+    }
+
+    public int port() {
+        return node.pgPort();
+    }
+
+    public PgNode database() {
+        return db;
+    }
+
+    public UnderstudyNode node() {
+        return node;
+    }
+
+    /** A pgjdbc URL through the proxy to database app, with extra URL parameters. */
+    public String url(String parameters) {
+        return "jdbc:postgresql://127.0.0.1:" + port() + "/app" + (parameters.isEmpty() ? "" : "?" + parameters);
+    }
+
+    /** Connects through the proxy as app/app. */
+    public Connection connect(String parameters) throws SQLException {
+        return DriverManager.getConnection(url(parameters), "app", "app");
+    }
+
+    /** Connects straight to the database as its superuser, to check what it received. */
+    public Connection direct() throws SQLException {
+        return db.superuserDataSource("app").getConnection();
+    }
+
+    @Override
+    public void close() throws Exception {
+        node.close();
+        db.close();
+        TestFiles.deleteTree(work);
+    }
+}

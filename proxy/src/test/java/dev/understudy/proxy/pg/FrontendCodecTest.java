@@ -1,0 +1,122 @@
+package dev.understudy.proxy.pg;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.understudy.proxy.ProxyException;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class FrontendCodecTest {
+
+    /**
+     * What pgjdbc 42.7 sends for {@code SELECT ?::int} with one text parameter "5", unnamed
+     * statement and portal: Parse, Bind, Describe portal, Execute, Sync (captured).
+     */
+    private static final String PGJDBC_EXTENDED = "50000000180053454c45435420243a3a696e74000001000000170"
+            + "042000000130000000000010000000135000000"
+            + "44000000065000"
+            + "45000000090000000000"
+            + "5300000004";
+
+    @Test
+    void decodesAPgjdbcExtendedQueryBatch() throws Exception {
+        byte[] bytes = HexFormat.of().parseHex(PGJDBC_EXTENDED);
+        List<FrontendMessage> messages = decodeAll(bytes);
+        assertEquals(List.of(
+                new FrontendMessage.Parse("", "SELECT $::int", 1),
+                new FrontendMessage.Bind("", ""),
+                new FrontendMessage.Describe('P', ""),
+                new FrontendMessage.Execute("", 0),
+                new FrontendMessage.Sync()), messages);
+    }
+
+    @Test
+    void decodesQueryCloseFlushTerminateAndCopyMessages() throws Exception {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        b.write(FrontendCodec.query("SELECT 1; SELECT 2"));
+        b.write(MessageBuilder.typed('C').int8('S').cstring("S_1").build());
+        b.write(MessageBuilder.typed('H').build());
+        b.write(MessageBuilder.typed('d').bytes("1\tx\n".getBytes()).build());
+        b.write(MessageBuilder.typed('c').build());
+        b.write(MessageBuilder.typed('f').cstring("client gave up").build());
+        b.write(FrontendCodec.terminate());
+        assertEquals(List.of(
+                new FrontendMessage.Query("SELECT 1; SELECT 2"),
+                new FrontendMessage.Close('S', "S_1"),
+                new FrontendMessage.Flush(),
+                new FrontendMessage.CopyData(),
+                new FrontendMessage.CopyDone(),
+                new FrontendMessage.CopyFail("client gave up"),
+                new FrontendMessage.Terminate()), decodeAll(b.toByteArray()));
+    }
+
+    @Test
+    void anUnknownTypeIsAProtocolViolation() {
+        ProxyException e = assertThrows(ProxyException.class, () -> decodeAll(MessageBuilder.typed('Y').build()));
+        assertEquals(ProxyException.Kind.PROTOCOL_VIOLATION, e.kind());
+    }
+
+    @Test
+    void aQueryWithoutTerminatorIsAProtocolViolation() {
+        byte[] frame = MessageBuilder.typed('Q').bytes("SELECT 1".getBytes()).build();
+        ProxyException e = assertThrows(ProxyException.class, () -> decodeAll(frame));
+        assertEquals(ProxyException.Kind.PROTOCOL_VIOLATION, e.kind());
+    }
+
+    @Test
+    void trailingBytesAfterAQueryAreAProtocolViolation() {
+        byte[] frame = MessageBuilder.typed('Q').cstring("SELECT 1").int8(7).build();
+        assertThrows(ProxyException.class, () -> decodeAll(frame));
+    }
+
+    @Test
+    void aBindParameterLongerThanTheFrameIsAProtocolViolation() {
+        byte[] frame = MessageBuilder.typed('B').cstring("").cstring("").int16(0).int16(1).int32(100).int16(0).build();
+        assertThrows(ProxyException.class, () -> decodeAll(frame));
+    }
+
+    @Test
+    void aSyncWithABodyIsAProtocolViolation() {
+        byte[] frame = MessageBuilder.typed('S').int8(0).build();
+        assertThrows(ProxyException.class, () -> decodeAll(frame));
+    }
+
+    @Test
+    void aDescribeOfAnUnknownKindIsAProtocolViolation() {
+        byte[] frame = MessageBuilder.typed('D').int8('X').cstring("").build();
+        assertThrows(ProxyException.class, () -> decodeAll(frame));
+    }
+
+    @Test
+    void aBindWithNullAndBinaryParametersDecodes() throws Exception {
+        byte[] frame = MessageBuilder.typed('B').cstring("P_1").cstring("S_2").int16(1).int16(1)
+                .int16(2).int32(-1).int32(4).int32(42).int16(1).int16(1).build();
+        assertEquals(List.of(new FrontendMessage.Bind("P_1", "S_2")), decodeAll(frame));
+    }
+
+    @Test
+    void saslInitialResponseCarriesMechanismAndData() throws Exception {
+        byte[] frame = FrontendCodec.saslInitialResponse("SCRAM-SHA-256", "n,,n=,r=abc".getBytes());
+        FrontendMessage m = decodeAll(frame).get(0);
+        FrontendMessage.AuthResponse r = assertInstanceOf(FrontendMessage.AuthResponse.class, m);
+        FrontendCodec.SaslInitialResponse sasl = FrontendCodec.decodeSaslInitialResponse(r.payload());
+        assertEquals("SCRAM-SHA-256", sasl.mechanism());
+        assertEquals("n,,n=,r=abc", new String(sasl.data()));
+    }
+
+    static List<FrontendMessage> decodeAll(byte[] bytes) throws Exception {
+        FrameReader r = new FrameReader(new ByteArrayInputStream(bytes), 16, 1 << 20);
+        List<FrontendMessage> out = new ArrayList<>();
+        int type;
+        while ((type = r.next()) >= 0) {
+            out.add(FrontendCodec.decode((byte) type, r.buffer(), r.bodyStart(), r.bodyLength()));
+        }
+        return out;
+    }
+}
