@@ -1,0 +1,178 @@
+package dev.understudy.proxy.config;
+
+import dev.understudy.proxy.config.ValueParser.InvalidValueException;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Every key of the configuration file, with its default, meaning and parser in one place (like
+ * pgjdbc's {@code PGProperty}). {@link ConfigDoc} writes the configuration reference from this
+ * list, and {@link ProxyConfig} reads the file with it. Keys of list elements are written
+ * {@code nodes[].name}; in error messages they carry the index, {@code nodes[1].name}.
+ */
+public enum ConfigKey {
+    CLUSTER_NAME("cluster.name", "understudy", Parsers.name("[a-z0-9_-]+"),
+            "Name of this Understudy cluster; proxies with the same name share leadership and topology in ZooKeeper."),
+
+    LISTEN_HOST("listen.host", "127.0.0.1", Parsers.host(),
+            "Address to accept PostgreSQL clients on; `0.0.0.0` for all IPv4 interfaces."),
+    LISTEN_PORT("listen.port", "7432", Parsers.port(),
+            "TCP port to accept PostgreSQL clients on."),
+    LISTEN_MAX_CONNECTIONS("listen.max_connections", "10000", Parsers.intBetween(1, Integer.MAX_VALUE),
+            "Client sessions served at once; a client beyond this gets an error and is disconnected."),
+    LISTEN_MAX_MESSAGE_BYTES("listen.max_message_bytes", "134217728", Parsers.intBetween(16384, Integer.MAX_VALUE),
+            "Largest protocol message accepted, in bytes (128 MiB by default); a frame declaring a larger length"
+                    + " is a protocol violation and ends the session."),
+
+    TLS_CERT_FILE("tls.cert_file", null, Parsers.path(),
+            "PEM file with the server certificate and any intermediates. Unset: TLS is off and SSLRequest"
+                    + " is answered `N`."),
+    TLS_KEY_FILE("tls.key_file", null, Parsers.path(),
+            "PEM file with the certificate's private key, unencrypted PKCS#8 (`BEGIN PRIVATE KEY`)."),
+
+    AUTH_METHOD("auth.method", "scram-sha-256", Parsers.authMethod(),
+            "What the proxy asks its clients for."),
+
+    BACKEND_USER("backend.user", null, Parsers.roleName(),
+            "The proxy's own role on the PostgreSQL nodes, used for health checks and replication control.",
+            Trait.REQUIRED),
+    BACKEND_PASSWORD("backend.password", "", Parsers.secret(),
+            "Password of `backend.user`; empty when the nodes trust the proxy.",
+            Trait.SECRET),
+    BACKEND_CONNECT_TIMEOUT_MS("backend.connect_timeout_ms", "5000", Parsers.millis(),
+            "How long to wait for a TCP connection to a node, in milliseconds."),
+
+    ZOOKEEPER_CONNECT("zookeeper.connect", "", Parsers.zookeeperConnect(),
+            "ZooKeeper ensemble as `host:port[,host:port...][/chroot]`. Empty: run an in-process ZooKeeper"
+                    + " server (for a single proxy or a demo)."),
+    ZOOKEEPER_EMBEDDED_PORT("zookeeper.embedded_port", "0", Parsers.intBetween(0, 65535),
+            "Port of the in-process ZooKeeper server; 0 picks a free port. Only allowed when"
+                    + " `zookeeper.connect` is empty."),
+
+    NODES_NAME("nodes[].name", null, Parsers.name("[a-zA-Z0-9_-]+"),
+            "Unique name of the node, used in logs, metrics and admin commands.",
+            Trait.REQUIRED),
+    NODES_HOST("nodes[].host", null, Parsers.host(),
+            "Host name or IP address of the PostgreSQL server.",
+            Trait.REQUIRED),
+    NODES_PORT("nodes[].port", "5432", Parsers.port(),
+            "Port of the PostgreSQL server."),
+    NODES_ROLE("nodes[].role", "replica", Parsers.role(),
+            "The role the node has when the cluster first starts."),
+
+    USERS_NAME("users[].name", null, Parsers.roleName(),
+            "Unique role name a client logs in with.",
+            Trait.REQUIRED),
+    USERS_PASSWORD("users[].password", null, Parsers.storedPassword(),
+            "The role's password as PostgreSQL stores it (`pg_authid.rolpassword`): a SCRAM-SHA-256 verifier"
+                    + " (needs `auth.method: scram-sha-256`), `md5` + 32 hex digits (needs `auth.method: md5`),"
+                    + " or the plaintext password (either method).",
+            Trait.REQUIRED, Trait.SECRET),
+    USERS_ADMIN("users[].admin", "false", Parsers.bool(),
+            "Whether the role may use the proxy's admin commands.");
+
+    /** Properties of a key beyond its default. */
+    enum Trait {
+        /** Must be given; there is no default. */
+        REQUIRED,
+        /** Never printed: masked in toString and SHOW output, left out of error messages. */
+        SECRET
+    }
+
+    private static final int MAX_QUOTED_VALUE = 80;
+
+    private final String key;
+    private final String defaultValue;
+    private final ValueParser<?> parser;
+    private final String description;
+    private final Set<Trait> traits;
+
+    ConfigKey(String key, String defaultValue, ValueParser<?> parser, String description, Trait... traits) {
+        this.key = key;
+        this.defaultValue = defaultValue;
+        this.parser = parser;
+        this.description = description;
+        this.traits = Set.of(traits);
+    }
+
+    /** The key as written in the file, dotted: {@code listen.port}, {@code nodes[].role}. */
+    public String key() {
+        return key;
+    }
+
+    /** What a value must look like, such as "an integer between 1 and 65535". */
+    public String valueForm() {
+        return parser.form();
+    }
+
+    /** The value used when the key is absent, as it would be written in the file. */
+    public Optional<String> defaultValue() {
+        return Optional.ofNullable(defaultValue);
+    }
+
+    public String description() {
+        return description;
+    }
+
+    public boolean required() {
+        return traits.contains(Trait.REQUIRED);
+    }
+
+    /** Whether the value is a secret: never printed, never part of an error message. */
+    public boolean secret() {
+        return traits.contains(Trait.SECRET);
+    }
+
+    /** Whether this is a key of each element of a list ({@code nodes[].name}). */
+    public boolean listElement() {
+        return key.contains("[]");
+    }
+
+    /** The section the key belongs to: {@code listen} for {@code listen.port}, {@code nodes} for {@code nodes[].name}. */
+    public String section() {
+        return key.substring(0, key.indexOf(listElement() ? '[' : '.'));
+    }
+
+    /** The key's own name inside its section: {@code port} for {@code listen.port}. */
+    public String leaf() {
+        return key.substring(key.lastIndexOf('.') + 1);
+    }
+
+    /** The key written exactly so ({@code listen.port}, {@code nodes[].name}), if there is one. */
+    public static Optional<ConfigKey> forKey(String key) {
+        return Arrays.stream(values()).filter(k -> k.key.equals(key)).findFirst();
+    }
+
+    /** The keys of one section, in the order of this list. */
+    static List<ConfigKey> inSection(String section) {
+        return Arrays.stream(values()).filter(k -> k.section().equals(section)).toList();
+    }
+
+    /**
+     * Parses {@code text} as the value of this key found at {@code path} (the key with list
+     * indexes filled in); the error names the path and, unless the key is secret, the value.
+     */
+    Object parse(String path, String text, String location) throws ConfigException {
+        try {
+            return parser.parse(text);
+        } catch (InvalidValueException e) {
+            throw new ConfigException(path, secret() ? e.getMessage() : e.getMessage() + ", got " + quote(text), location);
+        }
+    }
+
+    static String quote(String text) {
+        StringBuilder out = new StringBuilder("\"");
+        text.codePoints().limit(MAX_QUOTED_VALUE).forEach(c -> {
+            if (c == '"' || c == '\\') {
+                out.append('\\').appendCodePoint(c);
+            } else if (Character.isISOControl(c)) {
+                out.append(String.format("\\u%04x", c));
+            } else {
+                out.appendCodePoint(c);
+            }
+        });
+        return out.append(text.codePointCount(0, text.length()) > MAX_QUOTED_VALUE ? "...\"" : "\"").toString();
+    }
+}

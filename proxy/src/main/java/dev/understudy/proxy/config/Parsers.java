@@ -1,0 +1,189 @@
+package dev.understudy.proxy.config;
+
+import dev.understudy.proxy.config.ValueParser.InvalidValueException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** The parsers named in {@link ConfigKey}: each checks one value and returns it typed. */
+final class Parsers {
+    private static final Pattern MD5_HASH = Pattern.compile("md5[0-9a-f]{32}");
+    private static final Pattern SCRAM_VERIFIER =
+            Pattern.compile("SCRAM-SHA-256\\$([0-9]{1,9}):([A-Za-z0-9+/=]+)\\$([A-Za-z0-9+/=]+):([A-Za-z0-9+/=]+)");
+    private static final String SCRAM_PREFIX = "SCRAM-SHA-256$";
+    /** PostgreSQL's NAMEDATALEN - 1. */
+    private static final int MAX_NAME_BYTES = 63;
+
+    private Parsers() {}
+
+    /** A decimal integer in [min, max]; underscores between digits are allowed, as in YAML. */
+    static ValueParser<Integer> intBetween(int min, int max) {
+        String form = max == Integer.MAX_VALUE
+                ? "an integer of at least " + min
+                : "an integer between " + min + " and " + max;
+        return new ValueParser<>(form, text -> {
+            try {
+                int value = Integer.parseInt(text.strip().replace("_", ""));
+                if (value >= min && value <= max) {
+                    return value;
+                }
+            } catch (NumberFormatException e) {
+                // Not of the form.
+            }
+            throw new InvalidValueException();
+        });
+    }
+
+    static ValueParser<Integer> port() {
+        return intBetween(1, 65535);
+    }
+
+    static ValueParser<Duration> millis() {
+        ValueParser<Integer> ms = intBetween(1, Integer.MAX_VALUE);
+        return new ValueParser<>("a number of milliseconds, at least 1", text -> Duration.ofMillis(ms.parse(text)));
+    }
+
+    static ValueParser<Boolean> bool() {
+        return new ValueParser<>("true or false", text -> switch (text.strip().toLowerCase(Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new InvalidValueException();
+        });
+    }
+
+    /** Text matching {@code pattern} (whole), at most {@value #MAX_NAME_BYTES} characters. */
+    static ValueParser<String> name(String pattern) {
+        Pattern compiled = Pattern.compile(pattern);
+        return new ValueParser<>("a name matching " + pattern + ", at most " + MAX_NAME_BYTES + " characters", text -> {
+            if (!compiled.matcher(text).matches() || utf8Length(text) > MAX_NAME_BYTES) {
+                throw new InvalidValueException();
+            }
+            return text;
+        });
+    }
+
+    /** A PostgreSQL role name: any text of 1 to 63 bytes without NUL. */
+    static ValueParser<String> roleName() {
+        return new ValueParser<>("a role name of 1 to " + MAX_NAME_BYTES + " bytes", text -> {
+            if (text.isEmpty() || utf8Length(text) > MAX_NAME_BYTES || text.indexOf('\0') >= 0) {
+                throw new InvalidValueException();
+            }
+            return text;
+        });
+    }
+
+    static ValueParser<String> host() {
+        return new ValueParser<>("a host name or IP address", text -> {
+            String host = text.strip();
+            if (host.isEmpty() || host.length() > 253 || host.chars().anyMatch(Character::isWhitespace)) {
+                throw new InvalidValueException();
+            }
+            return host;
+        });
+    }
+
+    static ValueParser<Path> path() {
+        return new ValueParser<>("a file path", text -> {
+            try {
+                if (!text.isBlank()) {
+                    return Path.of(text.strip());
+                }
+            } catch (InvalidPathException e) {
+                // Not of the form.
+            }
+            throw new InvalidValueException();
+        });
+    }
+
+    static ValueParser<AuthMethod> authMethod() {
+        return new ValueParser<>("scram-sha-256 or md5",
+                text -> AuthMethod.fromConfigName(text.strip()).orElseThrow(InvalidValueException::new));
+    }
+
+    static ValueParser<NodeConfig.Role> role() {
+        return new ValueParser<>("master or replica", text -> switch (text.strip().toLowerCase(Locale.ROOT)) {
+            case "master" -> NodeConfig.Role.MASTER;
+            case "replica" -> NodeConfig.Role.REPLICA;
+            default -> throw new InvalidValueException();
+        });
+    }
+
+    /** A ZooKeeper connect string, or empty. */
+    static ValueParser<String> zookeeperConnect() {
+        return new ValueParser<>("host:port[,host:port...][/chroot], or empty", text -> {
+            String connect = text.strip();
+            if (connect.isEmpty()) {
+                return connect;
+            }
+            int slash = connect.indexOf('/');
+            String hosts = slash < 0 ? connect : connect.substring(0, slash);
+            String chroot = slash < 0 ? "" : connect.substring(slash);
+            boolean valid = !hosts.isEmpty() && (chroot.length() <= 1 || !chroot.endsWith("/"));
+            for (String server : hosts.split(",", -1)) {
+                valid &= validServer(server.strip());
+            }
+            if (!valid) {
+                throw new InvalidValueException();
+            }
+            return connect;
+        });
+    }
+
+    /** {@code host}, {@code host:port} or {@code [v6]:port}. */
+    private static boolean validServer(String server) {
+        int colon = server.lastIndexOf(':');
+        boolean hasPort = server.startsWith("[") ? colon > server.indexOf(']') : colon >= 0;
+        String host = hasPort ? server.substring(0, colon) : server;
+        String port = hasPort ? server.substring(colon + 1) : "2181";
+        return !host.isEmpty() && host.chars().noneMatch(Character::isWhitespace)
+                && port.matches("[0-9]{1,5}") && Integer.parseInt(port) >= 1 && Integer.parseInt(port) <= 65535;
+    }
+
+    /** Any text, including empty, kept as a secret. */
+    static ValueParser<Secret> secret() {
+        return new ValueParser<>("any text", Secret::new);
+    }
+
+    /**
+     * A user's stored password: a SCRAM-SHA-256 verifier, an md5 hash or plaintext. Text that
+     * starts like a SCRAM verifier but is malformed is rejected rather than taken as plaintext.
+     */
+    static ValueParser<Secret> storedPassword() {
+        return new ValueParser<>("a SCRAM-SHA-256 verifier, an md5 hash or a plaintext password", text -> {
+            if (text.startsWith(SCRAM_PREFIX) && !isScramVerifier(text)) {
+                throw new InvalidValueException("starts like a SCRAM verifier but is not one; expected "
+                        + "SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey> as in pg_authid");
+            }
+            return new Secret(text);
+        });
+    }
+
+    static boolean isMd5Hash(String stored) {
+        return MD5_HASH.matcher(stored).matches();
+    }
+
+    static boolean isScramVerifier(String stored) {
+        Matcher m = SCRAM_VERIFIER.matcher(stored);
+        if (!m.matches()) {
+            return false;
+        }
+        try {
+            Base64.Decoder base64 = Base64.getDecoder();
+            return Integer.parseInt(m.group(1)) > 0
+                    && base64.decode(m.group(2)).length > 0
+                    && base64.decode(m.group(3)).length == 32
+                    && base64.decode(m.group(4)).length == 32;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    private static int utf8Length(String text) {
+        return text.getBytes(StandardCharsets.UTF_8).length;
+    }
+}
