@@ -43,7 +43,7 @@ public final class UnderstudyNode implements AutoCloseable {
      * a password that cannot be used) fail here with the key named.
      */
     public static UnderstudyNode start(ProxyConfig config) throws ConfigException, IOException {
-        Credentials credentials = Credentials.of(config.users(), config.authMethod());
+        Credentials credentials = Credentials.of(config.users());
         SSLSocketFactory tls = tls(config);
         NodeConfig master = config.master();
         BackendConnection.Target target = new BackendConnection.Target(master.name(), master.host(), master.port(),
@@ -78,7 +78,7 @@ public final class UnderstudyNode implements AutoCloseable {
         try {
             return TlsContexts.serverFactory(config.tlsCertFile().get(), config.tlsKeyFile().get());
         } catch (IOException | GeneralSecurityException e) {
-            throw new ConfigException("tls.cert_file / tls.key_file: cannot load the certificate or key: " + e.getMessage());
+            throw new ConfigException("tls.key_file", "cannot load the certificate or key: " + e.getMessage());
         }
     }
 

@@ -47,8 +47,16 @@ public final class PgTools {
 
     /** Runs a program to its end (bounded by {@code timeout}, scaled) with PGPASSWORD set. */
     public static Result run(List<String> command, String password, Duration timeout) throws Exception {
+        return run(command, password, timeout, null);
+    }
+
+    /** As {@link #run(List, String, Duration)}, with {@code pathFirst} (if not null) first on PATH. */
+    public static Result run(List<String> command, String password, Duration timeout, Path pathFirst) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(command)).redirectErrorStream(true);
         Map<String, String> env = pb.environment();
+        if (pathFirst != null) {
+            env.put("PATH", pathFirst + ":" + env.getOrDefault("PATH", "/usr/bin:/bin"));
+        }
         env.put("PGPASSWORD", password);
         env.remove("PGSERVICE");
         Process p = pb.start();

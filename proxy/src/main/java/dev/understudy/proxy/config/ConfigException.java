@@ -18,6 +18,11 @@ public final class ConfigException extends Exception {
         this.key = key;
     }
 
+    /** A problem with one key found when acting on the configuration (loading a TLS key, binding a port). */
+    public ConfigException(String key, String problem) {
+        this(key, problem, null);
+    }
+
     /** A problem with the file as a whole: unreadable, or not YAML. */
     ConfigException(String message, Throwable cause) {
         super(message, cause);

@@ -18,8 +18,8 @@ public enum ConfigKey {
 
     LISTEN_HOST("listen.host", "127.0.0.1", Parsers.host(),
             "Address to accept PostgreSQL clients on; `0.0.0.0` for all IPv4 interfaces."),
-    LISTEN_PORT("listen.port", "7432", Parsers.port(),
-            "TCP port to accept PostgreSQL clients on."),
+    LISTEN_PORT("listen.port", "7432", Parsers.intBetween(0, 65535),
+            "TCP port to accept PostgreSQL clients on; 0 picks a free port (logged at start)."),
     LISTEN_MAX_CONNECTIONS("listen.max_connections", "10000", Parsers.intBetween(1, Integer.MAX_VALUE),
             "Client sessions served at once; a client beyond this gets an error and is disconnected."),
     LISTEN_MAX_MESSAGE_BYTES("listen.max_message_bytes", "134217728", Parsers.intBetween(16384, Integer.MAX_VALUE),

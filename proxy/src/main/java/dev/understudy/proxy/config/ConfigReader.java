@@ -123,10 +123,7 @@ final class ConfigReader {
                 throw fail(path + ".password", "an md5 hash cannot check scram-sha-256 logins; give a SCRAM"
                         + " verifier or the plaintext password, or set auth.method: md5");
             }
-            if (authMethod == AuthMethod.MD5 && Parsers.isScramVerifier(stored)) {
-                throw fail(path + ".password", "a SCRAM verifier cannot check md5 logins; give an md5 hash"
-                        + " or the plaintext password, or set auth.method: scram-sha-256");
-            }
+            // A SCRAM verifier with auth.method md5 is fine: as in PostgreSQL, that user logs in with SCRAM.
             users.add(user);
         }
         if (users.isEmpty()) {

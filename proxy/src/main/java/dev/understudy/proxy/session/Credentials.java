@@ -1,7 +1,6 @@
 package dev.understudy.proxy.session;
 
 import dev.understudy.proxy.auth.PasswordVerifier;
-import dev.understudy.proxy.config.AuthMethod;
 import dev.understudy.proxy.config.ConfigException;
 import dev.understudy.proxy.config.UserConfig;
 import java.util.HashMap;
@@ -24,11 +23,8 @@ public final class Credentials {
         this.users = users;
     }
 
-    /**
-     * @throws ConfigException naming the user's password key when it cannot be parsed, or cannot be
-     *     used with the configured method (an md5 hash with scram-sha-256, as PostgreSQL refuses it)
-     */
-    public static Credentials of(List<UserConfig> users, AuthMethod method) throws ConfigException {
+    /** @throws ConfigException naming the user's password key when it cannot be parsed */
+    public static Credentials of(List<UserConfig> users) throws ConfigException {
         Map<String, User> map = new HashMap<>();
         for (int i = 0; i < users.size(); i++) {
             UserConfig u = users.get(i);
@@ -37,11 +33,7 @@ public final class Credentials {
             try {
                 verifier = PasswordVerifier.parse(u.name(), u.password().reveal());
             } catch (IllegalArgumentException e) {
-                throw new ConfigException(key + ": " + e.getMessage());
-            }
-            if (verifier instanceof PasswordVerifier.Md5 && method == AuthMethod.SCRAM_SHA_256) {
-                throw new ConfigException(key + ": an md5 hash cannot be checked by auth.method scram-sha-256;"
-                        + " give a SCRAM verifier or a plaintext password, or set auth.method to md5");
+                throw new ConfigException(key, e.getMessage());
             }
             map.put(u.name(), new User(u.name(), verifier, u.admin()));
         }

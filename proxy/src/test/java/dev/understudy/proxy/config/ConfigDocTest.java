@@ -44,7 +44,7 @@ class ConfigDocTest {
                 assertTrue(row.contains("*required*"), row);
             }
         }
-        assertTrue(markdown.contains("| `listen.port` | an integer between 1 and 65535 | `7432` |"), markdown);
+        assertTrue(markdown.contains("| `listen.port` | an integer between 0 and 65535 | `7432` |"), markdown);
     }
 
     @Test

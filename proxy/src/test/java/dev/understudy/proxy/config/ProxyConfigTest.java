@@ -174,7 +174,7 @@ class ProxyConfigTest {
 
         ConfigException e = assertThrows(ConfigException.class, builder::build);
 
-        assertEquals("listen.port: must be an integer between 1 and 65535, got \"70000\"", e.getMessage());
+        assertEquals("listen.port: must be an integer between 0 and 65535, got \"70000\"", e.getMessage());
         assertEquals(Optional.of("listen.port"), e.key());
     }
 

@@ -1,0 +1,64 @@
+package dev.understudy.proxy;
+
+import dev.understudy.proxy.config.ConfigException;
+import dev.understudy.proxy.config.ProxyConfig;
+import dev.understudy.proxy.demo.DemoCluster;
+import dev.understudy.proxy.demo.PgNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/** The configuration of the demo node (listening on 127.0.0.1:7432), and what it prints. */
+final class DemoConfig {
+
+    static final int PORT = 7432;
+
+    private DemoConfig() {}
+
+    static ProxyConfig of(DemoCluster cluster) throws ConfigException {
+        Map<String, Object> tree = new LinkedHashMap<>();
+        tree.put("cluster", Map.of("name", "demo"));
+        tree.put("listen", Map.of("host", "127.0.0.1", "port", PORT));
+        tree.put("backend", Map.of("user", "understudy", "password", cluster.backendPassword()));
+        tree.put("zookeeper", Map.of("connect", cluster.zookeeper().connectString()));
+        List<Object> nodes = new ArrayList<>();
+        for (PgNode n : cluster.nodes()) {
+            nodes.add(Map.of("name", n.name(), "host", n.host(), "port", n.port(),
+                    "role", n == cluster.master() ? "master" : "replica"));
+        }
+        tree.put("nodes", nodes);
+        tree.put("users", List.of(
+                Map.of("name", "app", "password", "app"),
+                Map.of("name", "admin", "password", "admin", "admin", true)));
+        return ProxyConfig.fromTree(tree);
+    }
+
+    static String banner(int port) {
+        return """
+
+                Understudy demo cluster is running: ZooKeeper, master pg1, replicas pg2 and pg3, proxy on 127.0.0.1:%1$d.
+                  psql:  PGPASSWORD=app psql "host=127.0.0.1 port=%1$d user=app dbname=app"
+                  JDBC:  jdbc:postgresql://127.0.0.1:%1$d/app?user=app&password=app
+                  admin: PGPASSWORD=admin psql "host=127.0.0.1 port=%1$d user=admin dbname=app"
+                Replicas are not kept in sync yet: every statement goes to the master.
+                Press Ctrl-C to stop.
+                """.formatted(port);
+    }
+
+    static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package dev.understudy.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code java -jar understudy.jar} with no arguments: the demo cluster starts, prints a psql command
+ * and a JDBC URL that work as printed, and SIGTERM leaves no PostgreSQL process behind.
+ */
+class DemoIT {
+
+    @Test
+    void theDemoStartsPrintsWorkingCommandsAndStopsCleanlyOnSigterm() throws Exception {
+        Path jar = Path.of("target", "understudy.jar");
+        assertTrue(Files.exists(jar), "the runnable jar is built before integration tests: " + jar.toAbsolutePath());
+        String java = ProcessHandle.current().info().command().orElse("java");
+        Process demo = new ProcessBuilder(java, "-jar", jar.toString()).redirectErrorStream(true).start();
+        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        StringBuilder all = new StringBuilder();
+        Thread.ofVirtual().start(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(demo.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    lines.add(line);
+                }
+            } catch (Exception ignored) {
+                // the process ended
+            }
+        });
+        try {
+            String psql = null;
+            String jdbc = null;
+            long deadline = System.nanoTime() + Await.scaled(Duration.ofSeconds(120)).toNanos();
+            while ((psql == null || jdbc == null) && System.nanoTime() < deadline) {
+                String line = lines.poll(1, TimeUnit.SECONDS);
+                if (line == null) {
+                    assertTrue(demo.isAlive(), "the demo exited early:\n" + all);
+                    continue;
+                }
+                all.append(line).append('\n');
+                if (line.trim().startsWith("psql:")) {
+                    psql = line.trim().substring("psql:".length()).trim();
+                } else if (line.trim().startsWith("JDBC:")) {
+                    jdbc = line.trim().substring("JDBC:".length()).trim();
+                }
+            }
+            assertNotNull(jdbc, "the demo printed a JDBC URL:\n" + all);
+            assertNotNull(psql, "the demo printed a psql command:\n" + all);
+            assertFalse(demoPostmasters().isEmpty(), "the demo runs PostgreSQL servers");
+
+            try (Connection c = DriverManager.getConnection(jdbc);
+                 ResultSet rs = c.createStatement().executeQuery("SELECT current_database(), inet_server_port()")) {
+                assertTrue(rs.next());
+                assertEquals("app", rs.getString(1));
+            }
+            Path psqlDir = PgTools.find("psql").getParent();
+            PgTools.Result r = PgTools.run(List.of("bash", "-c", psql + " -X -A -t -c 'SELECT 6 * 7'"),
+                    "not-used", Duration.ofSeconds(60), psqlDir);
+            assertEquals(0, r.exitCode(), r.output());
+            assertTrue(r.output().contains("42"), r.output());
+        } finally {
+            demo.destroy(); // SIGTERM
+            assertTrue(demo.waitFor(Await.scaled(Duration.ofSeconds(60)).toMillis(), TimeUnit.MILLISECONDS),
+                    "the demo stops on SIGTERM");
+        }
+        Await.until("no PostgreSQL server of the demo is left", Duration.ofSeconds(30), () -> demoPostmasters().isEmpty());
+        try (Socket s = new Socket()) {
+            s.connect(new java.net.InetSocketAddress("127.0.0.1", 7432), 1000);
+            throw new AssertionError("port 7432 still accepts connections after the demo stopped");
+        } catch (java.io.IOException expected) {
+            // nothing listens any more
+        }
+    }
+
+    /** PostgreSQL processes whose data directory lies in a demo work directory. */
+    private static List<ProcessHandle> demoPostmasters() {
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().map(c -> c.contains("postgres") && c.contains("understudy-demo-")).orElse(false))
+                .toList();
+    }
+}
