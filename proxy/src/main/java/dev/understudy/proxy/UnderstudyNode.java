@@ -78,7 +78,7 @@ public final class UnderstudyNode implements AutoCloseable {
         try {
             return TlsContexts.serverFactory(config.tlsCertFile().get(), config.tlsKeyFile().get());
         } catch (IOException | GeneralSecurityException e) {
-            throw new ConfigException("tls.key_file", "cannot load the certificate or key: " + e.getMessage());
+            throw ConfigException.forKey("tls.key_file", "cannot load the certificate or key: " + e.getMessage());
         }
     }
 

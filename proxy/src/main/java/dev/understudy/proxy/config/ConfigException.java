@@ -19,8 +19,8 @@ public final class ConfigException extends Exception {
     }
 
     /** A problem with one key found when acting on the configuration (loading a TLS key, binding a port). */
-    public ConfigException(String key, String problem) {
-        this(key, problem, null);
+    public static ConfigException forKey(String key, String problem) {
+        return new ConfigException(key, problem, null);
     }
 
     /** A problem with the file as a whole: unreadable, or not YAML. */

@@ -33,7 +33,7 @@ public final class Credentials {
             try {
                 verifier = PasswordVerifier.parse(u.name(), u.password().reveal());
             } catch (IllegalArgumentException e) {
-                throw new ConfigException(key, e.getMessage());
+                throw ConfigException.forKey(key, e.getMessage());
             }
             map.put(u.name(), new User(u.name(), verifier, u.admin()));
         }
