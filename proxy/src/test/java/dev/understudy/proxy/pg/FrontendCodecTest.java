@@ -15,21 +15,18 @@ import org.junit.jupiter.api.Test;
 class FrontendCodecTest {
 
     /**
-     * What pgjdbc 42.7 sends for {@code SELECT ?::int} with one text parameter "5", unnamed
-     * statement and portal: Parse, Bind, Describe portal, Execute, Sync (captured).
+     * The batch pgjdbc 42.7 sends for {@code SELECT ?::int} with the text parameter "5", unnamed
+     * statement and portal: Parse, Bind, Describe portal, Execute, Sync, written out byte by byte.
      */
-    private static final String PGJDBC_EXTENDED = "50000000180053454c45435420243a3a696e74000001000000170"
-            + "042000000130000000000010000000135000000"
-            + "44000000065000"
-            + "45000000090000000000"
-            + "5300000004";
+    private static final String PGJDBC_EXTENDED = "500000001a0053454c4543542024313a3a696e740000010000001742000000110000000000010000"
+            + "000135000044000000065000450000000900000000005300000004";
 
     @Test
     void decodesAPgjdbcExtendedQueryBatch() throws Exception {
         byte[] bytes = HexFormat.of().parseHex(PGJDBC_EXTENDED);
         List<FrontendMessage> messages = decodeAll(bytes);
         assertEquals(List.of(
-                new FrontendMessage.Parse("", "SELECT $::int", 1),
+                new FrontendMessage.Parse("", "SELECT $1::int", 1),
                 new FrontendMessage.Bind("", ""),
                 new FrontendMessage.Describe('P', ""),
                 new FrontendMessage.Execute("", 0),
