@@ -20,6 +20,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code java -jar understudy.jar} with no arguments: the demo cluster starts, prints a psql command
@@ -88,6 +89,28 @@ class DemoIT {
         } catch (java.io.IOException expected) {
             // nothing listens any more
         }
+    }
+
+    @Test
+    void aBadConfigurationFileStopsTheStartWithAMessageNamingTheKey(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("understudy.yaml");
+        Files.writeString(file, """
+                listen:
+                  port: 99999
+                backend:
+                  user: understudy
+                  password: secret
+                nodes:
+                  - {name: pg1, host: 127.0.0.1, role: master}
+                users:
+                  - {name: app, password: app}
+                """);
+        String java = ProcessHandle.current().info().command().orElse("java");
+        PgTools.Result r = PgTools.run(List.of(java, "-jar", Path.of("target", "understudy.jar").toString(),
+                "--config", file.toString()), "", Duration.ofSeconds(60));
+        assertEquals(2, r.exitCode(), r.output());
+        assertTrue(r.output().contains("listen.port: must be an integer between 0 and 65535, got \"99999\""), r.output());
+        assertFalse(r.output().contains("secret"), "no secret in the message: " + r.output());
     }
 
     /** PostgreSQL processes whose data directory lies in a demo work directory. */

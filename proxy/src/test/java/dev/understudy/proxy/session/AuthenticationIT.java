@@ -4,12 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.understudy.proxy.Await;
 import dev.understudy.proxy.ProxyFixture;
 import dev.understudy.proxy.auth.PasswordVerifier;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -90,6 +92,23 @@ class AuthenticationIT {
         try (ProxyFixture fx = ProxyFixture.start(tree -> tree.put("backend", Map.of("user", "understudy", "password", "wrong")))) {
             SQLException e = assertThrows(SQLException.class, () -> fx.connect(""));
             assertEquals("28P01", e.getSQLState(), "the database's own error is relayed: " + e.getMessage());
+        }
+    }
+
+    @Test
+    void clientsBeyondMaxConnectionsGet53300AndTheOthersKeepWorking() throws Exception {
+        try (ProxyFixture fx = ProxyFixture.start(tree -> tree.put("listen",
+                Map.of("host", "127.0.0.1", "port", 0, "max_connections", 2)));
+             Connection first = fx.connect("");
+             Connection second = fx.connect("")) {
+            SQLException e = assertThrows(SQLException.class, () -> fx.connect(""));
+            assertEquals("53300", e.getSQLState());
+            assertTrue(first.isValid(5) && second.isValid(5));
+            second.close();
+            Await.until("the closed session's slot is free", Duration.ofSeconds(10), () -> fx.node().sessionCount() < 2);
+            try (Connection third = fx.connect("")) {
+                assertTrue(third.isValid(5));
+            }
         }
     }
 

@@ -20,6 +20,9 @@ import java.sql.Savepoint;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -195,6 +198,32 @@ class PgJdbcThroughProxyIT {
             try (ResultSet rs = s.executeQuery("SELECT 1")) {
                 assertTrue(rs.next(), "the session is usable after the cancel");
             }
+        }
+    }
+
+    @Test
+    void aCancelStopsOnlyTheQueryOfTheSessionItNames() throws Exception {
+        try (Connection victim = fx.connect(""); Connection bystander = fx.connect("")) {
+            Statement v = victim.createStatement();
+            Statement b = bystander.createStatement();
+            try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+                Future<SQLException> cancelled = threads.submit(() -> run(v, "SELECT pg_sleep(30)"));
+                Future<SQLException> untouched = threads.submit(() -> run(b, "SELECT pg_sleep(4)"));
+                awaitBackendRunning("SELECT pg_sleep(30)");
+                awaitBackendRunning("SELECT pg_sleep(4)");
+                v.cancel();
+                assertEquals("57014", cancelled.get(30, TimeUnit.SECONDS).getSQLState());
+                assertEquals(null, untouched.get(30, TimeUnit.SECONDS), "the other session's query ran to its end");
+            }
+        }
+    }
+
+    private static SQLException run(Statement s, String sql) {
+        try {
+            s.execute(sql);
+            return null;
+        } catch (SQLException e) {
+            return e;
         }
     }
 
