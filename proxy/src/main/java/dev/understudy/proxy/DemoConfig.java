@@ -4,15 +4,10 @@ import dev.understudy.proxy.config.ConfigException;
 import dev.understudy.proxy.config.ProxyConfig;
 import dev.understudy.proxy.demo.DemoCluster;
 import dev.understudy.proxy.demo.PgNode;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /** The configuration of the demo node (listening on 127.0.0.1:7432), and what it prints. */
 final class DemoConfig {
@@ -49,16 +44,5 @@ final class DemoConfig {
                 Replicas are not kept in sync yet: every statement goes to the master.
                 Press Ctrl-C to stop.
                 """.formatted(port);
-    }
-
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }

@@ -3,6 +3,7 @@ package dev.understudy.proxy;
 import dev.understudy.proxy.config.ConfigException;
 import dev.understudy.proxy.config.ProxyConfig;
 import dev.understudy.proxy.demo.DemoCluster;
+import dev.understudy.proxy.demo.WorkDirectory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
@@ -42,17 +43,9 @@ public final class Main {
     }
 
     private static void runConfigured(Path file) throws Exception {
-        ProxyConfig config;
-        try {
-            config = ProxyConfig.load(file);
-        } catch (ConfigException e) {
-            System.err.println("understudy: bad configuration in " + file + ": " + e.getMessage());
-            System.exit(2);
-            return;
-        }
         UnderstudyNode node;
         try {
-            node = UnderstudyNode.start(config);
+            node = UnderstudyNode.start(ProxyConfig.load(file));
         } catch (ConfigException e) {
             System.err.println("understudy: bad configuration in " + file + ": " + e.getMessage());
             System.exit(2);
@@ -75,7 +68,7 @@ public final class Main {
         runUntilStopped(() -> {
             node.close();
             cluster.close();
-            DemoConfig.deleteTree(work);
+            WorkDirectory.delete(work);
         });
     }
 

@@ -2,6 +2,7 @@ package dev.understudy.proxy;
 
 import dev.understudy.proxy.config.ProxyConfig;
 import dev.understudy.proxy.demo.PgNode;
+import dev.understudy.proxy.demo.WorkDirectory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -96,6 +97,6 @@ public final class ProxyFixture implements AutoCloseable {
     public void close() throws Exception {
         node.close();
         db.close();
-        TestFiles.deleteTree(work);
+        WorkDirectory.delete(work);
     }
 }

@@ -15,6 +15,7 @@ import dev.understudy.proxy.pg.FrontendCodec;
 import dev.understudy.proxy.pg.FrontendMessage;
 import dev.understudy.proxy.pg.PgErrors;
 import dev.understudy.proxy.pg.StartupPacket;
+import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.Socket;
@@ -170,13 +171,13 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
         BackendConnection.Target target = env.master().get();
         backend = BackendConnection.open(target, forward);
         log.debug("logged in to {} for database {}", target.nodeName(), forward.get("database"));
-        List<byte[]> hello = new ArrayList<>();
+        ByteArrayOutputStream hello = new ByteArrayOutputStream(512);
         for (ParameterStatus p : backend.parameters()) {
-            hello.add(BackendCodec.encode(p));
+            hello.writeBytes(BackendCodec.encode(p));
         }
-        hello.add(BackendCodec.encode(new BackendKeyData(cancelKey.processId(), cancelKey.secret())));
-        hello.add(BackendCodec.encode(new ReadyForQuery('I')));
-        client.send(concat(hello));
+        hello.writeBytes(BackendCodec.encode(new BackendKeyData(cancelKey.processId(), cancelKey.secret())));
+        hello.writeBytes(BackendCodec.encode(new ReadyForQuery('I')));
+        client.send(hello.toByteArray());
         client.socket().setSoTimeout(0);
         return reader;
     }
@@ -295,19 +296,5 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
             case BACKEND_UNAVAILABLE -> log.warn("{}", e.getMessage());
             default -> log.info("session refused: {}", e.getMessage());
         }
-    }
-
-    private static byte[] concat(List<byte[]> parts) {
-        int n = 0;
-        for (byte[] p : parts) {
-            n += p.length;
-        }
-        byte[] out = new byte[n];
-        int at = 0;
-        for (byte[] p : parts) {
-            System.arraycopy(p, 0, out, at, p.length);
-            at += p.length;
-        }
-        return out;
     }
 }

@@ -1,4 +1,4 @@
-package dev.understudy.proxy;
+package dev.understudy.proxy.demo;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -6,12 +6,13 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.stream.Stream;
 
-/** File helpers for tests. */
-public final class TestFiles {
+/** The scratch directory a demo (or a test) keeps its servers' data in. */
+public final class WorkDirectory {
 
-    private TestFiles() {}
+    private WorkDirectory() {}
 
-    public static void deleteTree(Path root) throws IOException {
+    /** Deletes {@code root} and everything below it; nothing happens if it does not exist. */
+    public static void delete(Path root) throws IOException {
         if (!Files.exists(root)) {
             return;
         }
