@@ -5,6 +5,7 @@ import dev.understudy.proxy.backend.BackendConnection;
 import dev.understudy.proxy.config.ConfigException;
 import dev.understudy.proxy.config.NodeConfig;
 import dev.understudy.proxy.config.ProxyConfig;
+import dev.understudy.proxy.demo.WorkDirectory;
 import dev.understudy.proxy.server.PgServer;
 import dev.understudy.proxy.server.TlsContexts;
 import dev.understudy.proxy.session.Credentials;
@@ -30,11 +31,13 @@ public final class UnderstudyNode implements AutoCloseable {
 
     private final ProxyConfig config;
     private final EmbeddedZooKeeper zookeeper;
+    private final Path zookeeperDir;
     private final PgServer pg;
 
-    private UnderstudyNode(ProxyConfig config, EmbeddedZooKeeper zookeeper, PgServer pg) {
+    private UnderstudyNode(ProxyConfig config, EmbeddedZooKeeper zookeeper, Path zookeeperDir, PgServer pg) {
         this.config = config;
         this.zookeeper = zookeeper;
+        this.zookeeperDir = zookeeperDir;
         this.pg = pg;
     }
 
@@ -51,24 +54,23 @@ public final class UnderstudyNode implements AutoCloseable {
         SessionEnvironment env = new SessionEnvironment(credentials, config.authMethod(), config.maxMessageBytes(),
                 AUTHENTICATION_TIMEOUT, tls, new SessionRegistry(config.maxConnections()), () -> target);
         EmbeddedZooKeeper zookeeper = null;
+        Path zookeeperDir = null;
         if (config.zookeeperConnect().isEmpty()) {
-            Path dir = Files.createTempDirectory("understudy-zk-");
-            zookeeper = EmbeddedZooKeeper.start(config.zookeeperEmbeddedPort(), dir);
+            zookeeperDir = Files.createTempDirectory("understudy-zk-");
+            zookeeper = EmbeddedZooKeeper.start(config.zookeeperEmbeddedPort(), zookeeperDir);
             log.info("in-process ZooKeeper at {}", zookeeper.connectString());
         }
         PgServer pg = new PgServer(config.listenHost(), config.listenPort(), env);
         try {
             pg.start();
         } catch (IOException e) {
-            if (zookeeper != null) {
-                zookeeper.close();
-            }
+            closeZooKeeper(zookeeper, zookeeperDir);
             throw new IOException("cannot listen on " + config.listenHost() + ":" + config.listenPort()
                     + " (listen.host / listen.port): " + e.getMessage(), e);
         }
         log.info("cluster {}: writes and reads go to master {} at {}:{}", config.clusterName(), master.name(),
                 master.host(), master.port());
-        return new UnderstudyNode(config, zookeeper, pg);
+        return new UnderstudyNode(config, zookeeper, zookeeperDir, pg);
     }
 
     private static SSLSocketFactory tls(ProxyConfig config) throws ConfigException {
@@ -97,8 +99,19 @@ public final class UnderstudyNode implements AutoCloseable {
     @Override
     public void close() {
         pg.close();
-        if (zookeeper != null) {
-            zookeeper.close();
+        closeZooKeeper(zookeeper, zookeeperDir);
+    }
+
+    /** Stops the in-process ZooKeeper, if this node runs one, and deletes its scratch data. */
+    private static void closeZooKeeper(EmbeddedZooKeeper zookeeper, Path dir) {
+        if (zookeeper == null) {
+            return;
+        }
+        zookeeper.close();
+        try {
+            WorkDirectory.delete(dir);
+        } catch (IOException e) {
+            log.warn("could not delete {}: {}", dir, e.getMessage());
         }
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.understudy.proxy.demo.PgNode;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.Socket;
@@ -111,6 +112,50 @@ class DemoIT {
         assertEquals(2, r.exitCode(), r.output());
         assertTrue(r.output().contains("listen.port: must be an integer between 0 and 65535, got \"99999\""), r.output());
         assertFalse(r.output().contains("secret"), "no secret in the message: " + r.output());
+    }
+
+    @Test
+    void theJarWithAConfigurationFileServesTheServersItNames(@TempDir Path dir) throws Exception {
+        try (PgNode db = PgNode.start("pg1", 0, dir.resolve("pg1"), "backend-secret")) {
+            Path file = dir.resolve("understudy.yaml");
+            int port;
+            try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+                port = free.getLocalPort();
+            }
+            Files.writeString(file, """
+                    listen:
+                      port: %d
+                    backend:
+                      user: understudy
+                      password: backend-secret
+                    nodes:
+                      - {name: pg1, host: 127.0.0.1, port: %d, role: master}
+                    users:
+                      - {name: app, password: app}
+                    """.formatted(port, db.port()));
+            String java = ProcessHandle.current().info().command().orElse("java");
+            Process node = new ProcessBuilder(java, "-jar", Path.of("target", "understudy.jar").toString(),
+                    "--config", file.toString()).redirectErrorStream(true).redirectOutput(dir.resolve("node.log").toFile()).start();
+            try {
+                Await.until("the node accepts connections", Duration.ofSeconds(60), () -> {
+                    assertTrue(node.isAlive(), "the node exited: " + Files.readString(dir.resolve("node.log")));
+                    try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/app", "app", "app")) {
+                        return true;
+                    } catch (java.sql.SQLException e) {
+                        return false;
+                    }
+                });
+                try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/app", "app", "app");
+                     ResultSet rs = c.createStatement().executeQuery("SELECT inet_server_port()")) {
+                    assertTrue(rs.next());
+                    assertEquals(db.port(), rs.getInt(1), "the statement ran on the configured master");
+                }
+            } finally {
+                node.destroy();
+                assertTrue(node.waitFor(Await.scaled(Duration.ofSeconds(30)).toMillis(), TimeUnit.MILLISECONDS));
+            }
+            assertFalse(Files.readString(dir.resolve("node.log")).contains("backend-secret"), "no password in the log");
+        }
     }
 
     /** PostgreSQL processes whose data directory lies in a demo work directory. */

@@ -45,7 +45,9 @@ public final class BackendConnection implements AutoCloseable {
 
     /** Backend frames are trusted to the server's own limit (1 GB). */
     static final int MAX_BACKEND_FRAME = 1 << 30;
-    static final int BUFFER = 64 * 1024;
+    /** What an idle backend connection keeps for reading, and what a large result may grow it to. */
+    static final int BUFFER = 8 * 1024;
+    static final int BULK_BUFFER = 128 * 1024;
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -102,7 +104,7 @@ public final class BackendConnection implements AutoCloseable {
             startup.put("user", target.user());
             startup.putAll(parameters);
             out.write(StartupCodec.startup(startup));
-            FrameReader reader = new FrameReader(in, BUFFER, MAX_BACKEND_FRAME);
+            FrameReader reader = new FrameReader(in, BUFFER, BULK_BUFFER, MAX_BACKEND_FRAME);
             Login login = new Login(target, out);
             while (!login.ready) {
                 int type = reader.next();

@@ -17,17 +17,25 @@ public final class FrameReader {
 
     private final InputStream in;
     private final int maxFrameLength;
-    private final int initialCapacity;
+    /** The buffer grows up to this while reads keep filling it (bulk transfers). */
+    private final int bulkCapacity;
     private byte[] buf;
+    private boolean filledLastRead;
     private int start; // first byte not yet consumed
     private int limit; // end of the bytes read
     private int frameStart = -1;
     private int frameLength;
 
-    /** {@code maxFrameLength} counts the length field and body, as the protocol's length does. */
-    public FrameReader(InputStream in, int initialCapacity, int maxFrameLength) {
+    /**
+     * @param initialCapacity the buffer an idle connection keeps (small: sessions are many)
+     * @param bulkCapacity the size the buffer grows to while reads keep filling it, so that large
+     *     results move in few system calls
+     * @param maxFrameLength the largest frame accepted, counting the length field and body as the
+     *     protocol's length does
+     */
+    public FrameReader(InputStream in, int initialCapacity, int bulkCapacity, int maxFrameLength) {
         this.in = in;
-        this.initialCapacity = initialCapacity;
+        this.bulkCapacity = Math.max(initialCapacity, bulkCapacity);
         this.buf = new byte[initialCapacity];
         this.maxFrameLength = maxFrameLength;
     }
@@ -111,7 +119,9 @@ public final class FrameReader {
             compact(n);
         }
         while (limit - start < n) {
-            int r = in.read(buf, limit, buf.length - limit);
+            int space = buf.length - limit;
+            int r = in.read(buf, limit, space);
+            filledLastRead = r == space;
             if (r < 0) {
                 if (limit == start) {
                     return false;
@@ -128,8 +138,10 @@ public final class FrameReader {
         byte[] target = buf;
         if (n > buf.length) {
             target = new byte[Math.max(n, Math.min(buf.length * 2, maxFrameLength + 1))];
-        } else if (buf.length > initialCapacity && have <= initialCapacity && n <= initialCapacity) {
-            target = new byte[initialCapacity]; // a large frame has passed: give the memory back
+        } else if (filledLastRead && buf.length < bulkCapacity) {
+            target = new byte[Math.min(buf.length * 2, bulkCapacity)]; // a bulk transfer: read more at once
+        } else if (buf.length > bulkCapacity && have <= bulkCapacity && n <= bulkCapacity) {
+            target = new byte[bulkCapacity]; // a frame larger than that has passed: give the memory back
         }
         System.arraycopy(buf, start, target, 0, have);
         buf = target;

@@ -42,7 +42,9 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
 
     private static final Logger log = LoggerFactory.getLogger(PgSession.class);
     private static final AtomicLong IDS = new AtomicLong();
-    private static final int CLIENT_BUFFER = 16 * 1024;
+    /** What an idle client connection keeps for reading, and what COPY FROM may grow it to. */
+    private static final int CLIENT_BUFFER = 4 * 1024;
+    private static final int CLIENT_BULK_BUFFER = 64 * 1024;
     private static final Duration CANCEL_TIMEOUT = Duration.ofSeconds(5);
 
     private final SessionEnvironment env;
@@ -151,7 +153,7 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
         if (cancelKey == null) {
             throw new ProxyException(Kind.TOO_MANY_CONNECTIONS, "sorry, too many clients already");
         }
-        FrameReader reader = new FrameReader(client.input(), CLIENT_BUFFER, env.maxMessageBytes());
+        FrameReader reader = new FrameReader(client.input(), CLIENT_BUFFER, CLIENT_BULK_BUFFER, env.maxMessageBytes());
         List<String> unsupported = new ArrayList<>();
         Map<String, String> forward = new LinkedHashMap<>();
         params.forEach((k, v) -> {

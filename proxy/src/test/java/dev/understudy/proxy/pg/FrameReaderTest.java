@@ -17,7 +17,7 @@ class FrameReaderTest {
     void framesSplitAcrossReadsAreReassembled() throws Exception {
         byte[] q = FrontendCodec.query("SELECT 'a long enough statement to span reads'");
         byte[] two = concat(q, q);
-        FrameReader r = new FrameReader(new OneByteAtATime(two), 8, 1 << 20);
+        FrameReader r = new FrameReader(new OneByteAtATime(two), 8, 8, 1 << 20);
         for (int i = 0; i < 2; i++) {
             assertEquals('Q', r.next());
             assertEquals(q.length, r.frameSize());
@@ -30,7 +30,7 @@ class FrameReaderTest {
     @Test
     void knowsWhetherTheNextFrameIsAlreadyBuffered() throws Exception {
         byte[] sync = MessageBuilder.typed('S').build();
-        FrameReader r = new FrameReader(new ByteArrayInputStream(concat(sync, sync)), 64, 1 << 20);
+        FrameReader r = new FrameReader(new ByteArrayInputStream(concat(sync, sync)), 64, 64, 1 << 20);
         assertEquals('S', r.next());
         assertTrue(r.hasBufferedFrame());
         assertEquals('S', r.next());
@@ -40,7 +40,7 @@ class FrameReaderTest {
     @Test
     void aDeclaredLengthOverTheMaximumFailsBeforeReadingTheBody() {
         byte[] header = {'Q', 0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff};
-        FrameReader r = new FrameReader(new ByteArrayInputStream(header), 64, 1024);
+        FrameReader r = new FrameReader(new ByteArrayInputStream(header), 64, 64, 1024);
         ProxyException e = assertThrows(ProxyException.class, r::next);
         assertEquals(ProxyException.Kind.PROTOCOL_VIOLATION, e.kind());
     }
@@ -48,13 +48,13 @@ class FrameReaderTest {
     @Test
     void aLengthBelowFourIsAProtocolViolation() {
         byte[] header = {'Q', 0, 0, 0, 3};
-        assertThrows(ProxyException.class, () -> new FrameReader(new ByteArrayInputStream(header), 64, 1024).next());
+        assertThrows(ProxyException.class, () -> new FrameReader(new ByteArrayInputStream(header), 64, 64, 1024).next());
     }
 
     @Test
     void endOfStreamInsideAFrameIsAProtocolViolation() {
         byte[] q = FrontendCodec.query("SELECT 1");
-        FrameReader r = new FrameReader(new ByteArrayInputStream(Arrays.copyOf(q, q.length - 3)), 64, 1024);
+        FrameReader r = new FrameReader(new ByteArrayInputStream(Arrays.copyOf(q, q.length - 3)), 64, 64, 1024);
         ProxyException e = assertThrows(ProxyException.class, r::next);
         assertEquals(ProxyException.Kind.PROTOCOL_VIOLATION, e.kind());
     }
@@ -63,13 +63,27 @@ class FrameReaderTest {
     void aFrameLargerThanTheBufferGrowsItAndLaterShrinksBack() throws Exception {
         byte[] big = FrontendCodec.query("SELECT '" + "x".repeat(10_000) + "'");
         byte[] small = FrontendCodec.query("SELECT 1");
-        FrameReader r = new FrameReader(new ByteArrayInputStream(concat(big, small, small)), 64, 1 << 20);
+        FrameReader r = new FrameReader(new ByteArrayInputStream(concat(big, small, small)), 64, 64, 1 << 20);
         assertEquals('Q', r.next());
         assertEquals(big.length, r.frameSize());
         assertEquals('Q', r.next());
         assertEquals('Q', r.next());
         assertEquals(small.length, r.frameSize());
         assertEquals(-1, r.next());
+    }
+
+    @Test
+    void readsThatKeepFillingTheBufferGrowItUpToTheBulkCapacity() throws Exception {
+        byte[] row = MessageBuilder.typed('D').bytes(new byte[100]).build();
+        byte[][] rows = new byte[2000][];
+        java.util.Arrays.fill(rows, row);
+        FrameReader r = new FrameReader(new ByteArrayInputStream(concat(rows)), 256, 4096, 1 << 20);
+        int n = 0;
+        while (r.next() >= 0) {
+            n++;
+        }
+        assertEquals(2000, n);
+        assertEquals(4096, r.buffer().length);
     }
 
     private static byte[] concat(byte[]... parts) {

@@ -108,7 +108,7 @@ class FrontendCodecTest {
     }
 
     static List<FrontendMessage> decodeAll(byte[] bytes) throws Exception {
-        FrameReader r = new FrameReader(new ByteArrayInputStream(bytes), 16, 1 << 20);
+        FrameReader r = new FrameReader(new ByteArrayInputStream(bytes), 16, 16, 1 << 20);
         List<FrontendMessage> out = new ArrayList<>();
         int type;
         while ((type = r.next()) >= 0) {
