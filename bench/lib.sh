@@ -1,0 +1,289 @@
+# shellcheck shell=bash
+# Shared functions for the end-to-end benchmarks in bench/: install PostgreSQL 15 and pgbouncer on
+# demand, start a throwaway PostgreSQL cluster, pgbouncer and Understudy on free ports of
+# 127.0.0.1, and stop all of them (and delete their files) when the calling script exits.
+#
+# Source it from a script that runs `set -euo pipefail`, then call bench_init once:
+#   . "$(dirname "$0")/lib.sh"; bench_init
+# Everything started through these functions is stopped by the EXIT trap bench_init installs.
+
+BENCH_PG_BIN=/usr/lib/postgresql/15/bin
+BENCH_PGBOUNCER=/usr/sbin/pgbouncer
+BENCH_HOST=127.0.0.1
+# The database role Understudy and pgbouncer log in with, and the role clients use on the proxies.
+BENCH_DB=bench
+BENCH_DB_USER=understudy
+BENCH_DB_PASSWORD=understudy-bench
+BENCH_CLIENT_USER=bench
+BENCH_CLIENT_PASSWORD=bench
+
+BENCH_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH_WORK=""          # temp dir holding every file of this run
+BENCH_PG_DATA=""
+BENCH_PG_PORT=""
+BENCH_JDK=""
+BENCH_PIDS=()          # processes started by this run, stopped on exit (newest first)
+BENCH_PIDFILES=()      # daemons' pid files (pgbouncer), stopped on exit
+BENCH_APT_UPDATED=0
+
+bench_log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+bench_die() { bench_log "error: $*"; exit 1; }
+
+# Creates the work dir and installs the cleanup trap. Call once, first.
+bench_init() {
+  [ "$(id -u)" -eq 0 ] || bench_die "run as root (PostgreSQL and pgbouncer are started as the postgres user)"
+  BENCH_WORK=$(mktemp -d /tmp/understudy-bench.XXXXXX)
+  chown postgres: "$BENCH_WORK"
+  chmod 755 "$BENCH_WORK"
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+# Installs the Debian packages of the tools that are missing; apt-get update at most once.
+bench_install() {
+  local missing=()
+  [ -x "$BENCH_PG_BIN/initdb" ] && [ -x "$BENCH_PG_BIN/pgbench" ] || missing+=(postgresql-15)
+  [ -x "$BENCH_PGBOUNCER" ] || missing+=(pgbouncer)
+  command -v ss >/dev/null 2>&1 || missing+=(iproute2)
+  command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
+  if [ ${#missing[@]} -gt 0 ]; then
+    bench_log "installing ${missing[*]}"
+    if [ "$BENCH_APT_UPDATED" -eq 0 ]; then
+      DEBIAN_FRONTEND=noninteractive apt-get update -qq
+      BENCH_APT_UPDATED=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  getent passwd postgres >/dev/null || bench_die "no postgres OS user after installing postgresql-15"
+}
+
+# Sets BENCH_JDK to a JDK 21+ home (bin/find-jdk).
+bench_jdk() {
+  if [ -z "$BENCH_JDK" ]; then
+    BENCH_JDK=$("$BENCH_REPO/bin/find-jdk") || bench_die "no JDK 21+ found"
+  fi
+}
+
+# Prints a TCP port of 127.0.0.1 that nothing listens on, below the ephemeral range.
+bench_free_port() {
+  local port tries=0
+  while [ $tries -lt 200 ]; do
+    port=$((20000 + RANDOM % 12000))
+    if [ -z "$(ss -Hltn "sport = :$port")" ]; then
+      printf '%s\n' "$port"
+      return 0
+    fi
+    tries=$((tries + 1))
+  done
+  bench_die "no free port found"
+}
+
+# Waits until something accepts TCP connections on 127.0.0.1:$1 (at most $2 seconds).
+bench_wait_port() {
+  local port=$1 limit=${2:-30} waited=0
+  until (exec 3<>"/dev/tcp/$BENCH_HOST/$port") 2>/dev/null; do
+    sleep 0.2
+    waited=$((waited + 1))
+    [ $waited -lt $((limit * 5)) ] || return 1
+  done
+}
+
+# Runs a command as the postgres OS user, with this shell's open-files limit: runuser goes through
+# PAM, which would reset the soft limit to 1024, too few for pgbouncer with 1,000 clients.
+bench_as_postgres() {
+  # shellcheck disable=SC2016 # expanded by the inner shell
+  runuser -u postgres -- /bin/sh -c 'ulimit -n "$1"; shift; exec "$@"' sh "$(ulimit -n)" "$@"
+}
+
+# psql as the superuser over the cluster's Unix socket (trust).
+bench_psql_admin() {
+  bench_as_postgres "$BENCH_PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$BENCH_WORK" -p "$BENCH_PG_PORT" \
+    -U postgres -d postgres "$@"
+}
+
+# Starts a PostgreSQL 15 cluster on a free port of 127.0.0.1 with max_connections $1, a role
+# understudy (SCRAM password) and a database bench it owns. Sets BENCH_PG_PORT.
+bench_start_pg() {
+  local max_connections=${1:-200}
+  BENCH_PG_DATA=$BENCH_WORK/pgdata
+  BENCH_PG_PORT=$(bench_free_port)
+  bench_log "PostgreSQL 15: initdb, port $BENCH_PG_PORT, max_connections $max_connections"
+  bench_as_postgres "$BENCH_PG_BIN/initdb" -D "$BENCH_PG_DATA" -U postgres --auth-local=trust \
+    --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$BENCH_WORK/initdb.log" 2>&1 \
+    || { cat "$BENCH_WORK/initdb.log" >&2; bench_die "initdb failed"; }
+  cat >>"$BENCH_PG_DATA/postgresql.conf" <<EOF
+# understudy bench
+listen_addresses = '$BENCH_HOST'
+port = $BENCH_PG_PORT
+unix_socket_directories = '$BENCH_WORK'
+max_connections = $max_connections
+password_encryption = scram-sha-256
+logging_collector = off
+EOF
+  bench_as_postgres "$BENCH_PG_BIN/pg_ctl" -D "$BENCH_PG_DATA" -l "$BENCH_WORK/postgres.log" -w -t 60 start \
+    >/dev/null || { tail -20 "$BENCH_WORK/postgres.log" >&2; bench_die "PostgreSQL did not start"; }
+  bench_psql_admin -c "CREATE ROLE $BENCH_DB_USER LOGIN PASSWORD '$BENCH_DB_PASSWORD'" \
+    -c "CREATE DATABASE $BENCH_DB OWNER $BENCH_DB_USER"
+}
+
+# Runs pgbench directly against the cluster as the database role (extra arguments as given).
+bench_pgbench_direct() {
+  PGPASSWORD=$BENCH_DB_PASSWORD "$BENCH_PG_BIN/pgbench" -h "$BENCH_HOST" -p "$BENCH_PG_PORT" \
+    -U "$BENCH_DB_USER" "$@" "$BENCH_DB"
+}
+
+# Starts pgbouncer (as postgres) in front of the cluster: pool mode $1 (session|transaction),
+# pool size $2, max client connections $3. Clients log in as bench/bench (SCRAM against a
+# userlist); pgbouncer logs in to PostgreSQL as understudy. Sets the variable named $4 to its port.
+# (Not called as $(...): the pid file it registers for cleanup must stay in this shell.)
+bench_start_pgbouncer() {
+  local mode=$1 pool_size=$2 max_clients=$3 port_var=$4 port dir
+  port=$(bench_free_port)
+  dir=$BENCH_WORK/pgbouncer-$mode
+  mkdir -p "$dir"
+  printf '"%s" "%s"\n' "$BENCH_CLIENT_USER" "$BENCH_CLIENT_PASSWORD" >"$dir/userlist.txt"
+  cat >"$dir/pgbouncer.ini" <<EOF
+[databases]
+$BENCH_DB = host=$BENCH_HOST port=$BENCH_PG_PORT dbname=$BENCH_DB user=$BENCH_DB_USER password=$BENCH_DB_PASSWORD
+
+[pgbouncer]
+listen_addr = $BENCH_HOST
+listen_port = $port
+unix_socket_dir =
+auth_type = scram-sha-256
+auth_file = $dir/userlist.txt
+pool_mode = $mode
+default_pool_size = $pool_size
+max_db_connections = 0
+max_client_conn = $max_clients
+server_reset_query = DISCARD ALL
+ignore_startup_parameters = extra_float_digits
+stats_users = $BENCH_CLIENT_USER
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+log_connections = 0
+log_disconnections = 0
+EOF
+  chown -R postgres: "$dir"
+  chmod 600 "$dir/userlist.txt" "$dir/pgbouncer.ini"
+  BENCH_PIDFILES+=("$dir/pgbouncer.pid")
+  bench_as_postgres "$BENCH_PGBOUNCER" -d -q "$dir/pgbouncer.ini" \
+    || { tail -20 "$dir/pgbouncer.log" >&2; bench_die "pgbouncer ($mode) did not start"; }
+  bench_wait_port "$port" 30 || { tail -20 "$dir/pgbouncer.log" >&2; bench_die "pgbouncer ($mode) not listening"; }
+  bench_log "$("$BENCH_PGBOUNCER" --version | head -1), $mode mode, pool $pool_size, port $port"
+  printf -v "$port_var" '%s' "$port"
+}
+
+# Column $2 of pgbouncer's SHOW POOLS for the bench database, pgbouncer on port $1.
+bench_pgbouncer_pool() {
+  PGPASSWORD=$BENCH_CLIENT_PASSWORD "$BENCH_PG_BIN/psql" -X -A -F, -h "$BENCH_HOST" -p "$1" \
+    -U "$BENCH_CLIENT_USER" -d pgbouncer -c "SHOW POOLS" \
+    | awk -F, -v col="$2" -v db="$BENCH_DB" 'NR == 1 {for (i = 1; i <= NF; i++) if ($i == col) c = i; next}
+      $1 == db {print $c}'
+}
+
+# Pid of the pgbouncer started in mode $1.
+bench_pgbouncer_pid() { cat "$BENCH_WORK/pgbouncer-$1/pgbouncer.pid"; }
+
+# Starts Understudy (proxy/target/understudy.jar, built if missing) in front of the cluster with
+# a generated config: clients log in as bench/bench (SCRAM), the proxy as understudy.
+# Sets the variable named $1 to its port and BENCH_UNDERSTUDY_PID; further arguments go to the JVM.
+# (Not called as $(...): the process must stay a child of this shell for the cleanup.)
+BENCH_UNDERSTUDY_PID=""
+bench_start_understudy() {
+  local port_var=$1 jar=$BENCH_REPO/proxy/target/understudy.jar port jdk config=$BENCH_WORK/understudy.yaml
+  shift
+  bench_jdk
+  jdk=$BENCH_JDK
+  if [ ! -f "$jar" ]; then
+    bench_log "building $jar"
+    (cd "$BENCH_REPO" && ./mvnw -q -B -ntp -DskipTests package) >&2
+  fi
+  port=$(bench_free_port)
+  cat >"$config" <<EOF
+cluster:
+  name: bench
+listen:
+  host: $BENCH_HOST
+  port: $port
+  max_connections: 5000
+auth:
+  method: scram-sha-256
+backend:
+  user: $BENCH_DB_USER
+  password: $BENCH_DB_PASSWORD
+nodes:
+  - name: pg1
+    host: $BENCH_HOST
+    port: $BENCH_PG_PORT
+    role: master
+users:
+  - name: $BENCH_CLIENT_USER
+    password: $BENCH_CLIENT_PASSWORD
+EOF
+  "$jdk/bin/java" "$@" -jar "$jar" --config "$config" >"$BENCH_WORK/understudy.log" 2>&1 &
+  BENCH_UNDERSTUDY_PID=$!
+  BENCH_PIDS=("$BENCH_UNDERSTUDY_PID" "${BENCH_PIDS[@]}")
+  bench_wait_port "$port" 60 || { tail -20 "$BENCH_WORK/understudy.log" >&2; bench_die "Understudy did not start"; }
+  bench_log "Understudy on $("$jdk/bin/java" -version 2>&1 | head -1), port $port, pid $BENCH_UNDERSTUDY_PID"
+  printf -v "$port_var" '%s' "$port"
+}
+
+# Runs pgbench through a proxy on port $1 as the client role (extra arguments as given).
+bench_pgbench_proxy() {
+  local port=$1
+  shift
+  PGPASSWORD=$BENCH_CLIENT_PASSWORD "$BENCH_PG_BIN/pgbench" -h "$BENCH_HOST" -p "$port" \
+    -U "$BENCH_CLIENT_USER" "$@" "$BENCH_DB"
+}
+
+# Resident set size of process $1 in KiB (VmRSS).
+bench_rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+# OS threads of process $1.
+bench_threads() { awk '/^Threads:/ {print $2}' "/proc/$1/status"; }
+
+# Load averages, from uptime.
+bench_load() { uptime | sed 's/.*load average: //'; }
+
+# Sends TERM to pid $1, then KILL after $2 seconds if it is still there.
+bench_stop_pid() {
+  local pid=$1 limit=${2:-10} waited=0
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null && [ $waited -lt $((limit * 5)) ]; do
+    sleep 0.2
+    waited=$((waited + 1))
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+}
+
+# The EXIT trap: stops Understudy, pgbouncers and PostgreSQL, deletes the work dir.
+bench_cleanup() {
+  local status=$? pid f
+  trap - EXIT INT TERM
+  for pid in "${BENCH_PIDS[@]}"; do
+    bench_stop_pid "$pid" 15
+  done
+  for f in "${BENCH_PIDFILES[@]}"; do
+    if [ -f "$f" ]; then
+      bench_stop_pid "$(cat "$f")" 10
+    fi
+  done
+  if [ -n "$BENCH_PG_DATA" ] && [ -f "$BENCH_PG_DATA/postmaster.pid" ]; then
+    bench_as_postgres "$BENCH_PG_BIN/pg_ctl" -D "$BENCH_PG_DATA" -m fast -w -t 30 stop >/dev/null 2>&1 \
+      || bench_stop_pid "$(head -1 "$BENCH_PG_DATA/postmaster.pid")" 5
+  fi
+  if [ -n "$BENCH_WORK" ] && [ -d "$BENCH_WORK" ]; then
+    if [ -n "${BENCH_KEEP:-}" ]; then
+      bench_log "kept $BENCH_WORK (BENCH_KEEP set)"
+    else
+      rm -rf "$BENCH_WORK"
+    fi
+  fi
+  exit "$status"
+}
