@@ -140,7 +140,7 @@ class DemoIT {
                 Await.until("the node accepts connections", Duration.ofSeconds(60), () -> {
                     assertTrue(node.isAlive(), "the node exited: " + Files.readString(dir.resolve("node.log")));
                     try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/app", "app", "app")) {
-                        return true;
+                        return c.isValid(5);
                     } catch (java.sql.SQLException e) {
                         return false;
                     }

@@ -3,6 +3,7 @@ package dev.understudy.proxy.backend;
 import dev.understudy.proxy.ProxyException;
 import dev.understudy.proxy.pg.BackendCodec;
 import dev.understudy.proxy.pg.FrameReader;
+import dev.understudy.proxy.pg.FrameRun;
 import java.io.IOException;
 
 /**
@@ -14,12 +15,6 @@ import java.io.IOException;
  * frame boundaries. It looks at each frame's type only to follow ReadyForQuery.
  */
 public final class BackendRelay implements Runnable {
-
-    /** Where the bytes go: the client connection, whose writes are serialized by its owner. */
-    @FunctionalInterface
-    public interface ClientSink {
-        void send(byte[] buf, int off, int len) throws IOException;
-    }
 
     /** What the session learns from the stream. Called on the relay's thread. */
     public interface Listener {
@@ -34,10 +29,11 @@ public final class BackendRelay implements Runnable {
     }
 
     private final BackendConnection backend;
-    private final ClientSink client;
+    private final FrameRun.Sink client;
     private final Listener listener;
 
-    public BackendRelay(BackendConnection backend, ClientSink client, Listener listener) {
+    /** {@code client} is the client connection, whose writes are serialized by its owner. */
+    public BackendRelay(BackendConnection backend, FrameRun.Sink client, Listener listener) {
         this.backend = backend;
         this.client = client;
         this.listener = listener;
@@ -46,32 +42,23 @@ public final class BackendRelay implements Runnable {
     @Override
     public void run() {
         FrameReader reader = backend.reader();
+        FrameRun run = new FrameRun(reader, client);
         boolean lastFatal = false;
         Exception cause = null;
-        int runStart = -1;
-        int runEnd = -1;
         try {
             while (true) {
-                if (runStart >= 0 && !reader.hasBufferedFrame()) {
-                    client.send(reader.buffer(), runStart, runEnd - runStart);
-                    runStart = -1;
-                }
+                run.flushUnlessMoreBuffered();
                 int type = reader.next();
                 if (type < 0) {
                     break;
                 }
-                byte[] buf = reader.buffer();
-                if (runStart < 0) {
-                    runStart = reader.frameStart();
-                }
-                runEnd = reader.frameStart() + reader.frameSize();
+                run.add();
                 switch (type) {
                     case 'Z' -> { // ReadyForQuery: flush first, then report, so the client has it all
-                        client.send(buf, runStart, runEnd - runStart);
-                        runStart = -1;
-                        listener.readyForQuery(backend, (char) buf[reader.bodyStart()]);
+                        run.flush();
+                        listener.readyForQuery(backend, (char) reader.buffer()[reader.bodyStart()]);
                     }
-                    case 'E' -> lastFatal = BackendCodec.isFatalError(buf, reader.bodyStart(), reader.bodyLength());
+                    case 'E' -> lastFatal = BackendCodec.isFatalError(reader.buffer(), reader.bodyStart(), reader.bodyLength());
                     default -> lastFatal = false;
                 }
             }

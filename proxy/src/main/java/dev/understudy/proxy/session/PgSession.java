@@ -11,6 +11,7 @@ import dev.understudy.proxy.pg.BackendMessage.NegotiateProtocolVersion;
 import dev.understudy.proxy.pg.BackendMessage.ParameterStatus;
 import dev.understudy.proxy.pg.BackendMessage.ReadyForQuery;
 import dev.understudy.proxy.pg.FrameReader;
+import dev.understudy.proxy.pg.FrameRun;
 import dev.understudy.proxy.pg.FrontendCodec;
 import dev.understudy.proxy.pg.FrontendMessage;
 import dev.understudy.proxy.pg.PgErrors;
@@ -192,13 +193,9 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
             MDC.put("session", id);
             new BackendRelay(db, client::send, this).run();
         });
-        int runStart = -1;
-        int runEnd = -1;
+        FrameRun run = new FrameRun(reader, db::write);
         while (true) {
-            if (runStart >= 0 && !reader.hasBufferedFrame()) {
-                db.write(reader.buffer(), runStart, runEnd - runStart);
-                runStart = -1;
-            }
+            run.flushUnlessMoreBuffered();
             int type = reader.next();
             if (type < 0) {
                 log.debug("client closed the connection without Terminate");
@@ -207,20 +204,13 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
             FrontendMessage message = FrontendCodec.decode((byte) type, reader.buffer(), reader.bodyStart(), reader.bodyLength());
             switch (message) {
                 case FrontendMessage.Terminate t -> {
-                    if (runStart >= 0) {
-                        db.write(reader.buffer(), runStart, runEnd - runStart);
-                    }
+                    run.flush();
                     log.debug("client sent Terminate");
                     return;
                 }
                 case FrontendMessage.AuthResponse r ->
                         throw ProxyException.protocolViolation("unexpected password message outside authentication");
-                default -> {
-                    if (runStart < 0) {
-                        runStart = reader.frameStart();
-                    }
-                    runEnd = reader.frameStart() + reader.frameSize();
-                }
+                default -> run.add();
             }
         }
     }
