@@ -1,0 +1,53 @@
+package dev.understudy.proxy.routing;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What the lexical pass learned about one Query or Parse text (possibly several statements, which
+ * are routed as one unit). Catalog facts (function volatility, the session's temporary tables)
+ * are applied later by the router, using {@link #functions()} and {@link #relations()}.
+ *
+ * @param route where the text may run, as far as the text alone tells
+ * @param transactions the transaction-control statements in the text, in order
+ * @param sessionState whether the text changes session state that every backend connection of
+ *     the session must share (SET, RESET, DISCARD, DEALLOCATE, PREPARE)
+ * @param functions names of the functions the text calls (lower-case, unqualified) whose
+ *     volatility the router must check; known writers (nextval, advisory locks, ...) already made
+ *     the route MASTER
+ * @param relations every identifier that may name a table, for the temporary-table check
+ * @param createdTempTables temporary tables the text creates
+ * @param hint a routing hint found in a comment
+ */
+public record Classification(
+        Route route,
+        List<TransactionControl> transactions,
+        boolean sessionState,
+        Set<String> functions,
+        Set<String> relations,
+        Set<String> createdTempTables,
+        Hint hint) {
+
+    /** Where a statement may run, from its text alone. */
+    public enum Route {
+        /** Runs where the session already is: inside a transaction, its node; else anywhere (SAVEPOINT, FETCH, SHOW). */
+        FOLLOW,
+        /** Reads only: a replica may serve it (subject to catalog checks and consistency). */
+        READ,
+        /** Writes, locks, or cannot be classified: the master. Declared last: the strongest route wins. */
+        MASTER
+    }
+
+    /** Transaction control found in the text. */
+    public enum TransactionControl {
+        BEGIN,
+        BEGIN_READ_ONLY,
+        /** SET TRANSACTION READ ONLY (inside the current transaction). */
+        SET_READ_ONLY,
+        COMMIT,
+        ROLLBACK
+    }
+
+    /** A routing hint comment: {@code /* understudy:master *}{@code /} or {@code understudy:replica}. */
+    public enum Hint { NONE, MASTER, REPLICA }
+}

@@ -1,0 +1,351 @@
+package dev.understudy.proxy.routing;
+
+import dev.understudy.proxy.routing.Classification.Hint;
+import dev.understudy.proxy.routing.Classification.Route;
+import dev.understudy.proxy.routing.Classification.TransactionControl;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The fast lexical pass of routing: classifies SQL text by its statements' leading keywords and a
+ * few patterns (FOR UPDATE, SELECT INTO, data-modifying WITH, function calls), without a grammar.
+ * Anything it does not recognize goes to the master. Pure and thread-safe.
+ */
+public final class StatementClassifier {
+
+    /** Functions that write or take locks whatever the catalog says: always the master. */
+    private static final Set<String> WRITING_FUNCTIONS = Set.of(
+            "nextval", "setval", "currval", "lastval", "set_config", "pg_notify", "txid_current",
+            "pg_current_xact_id", "pg_advisory_lock", "pg_advisory_lock_shared", "pg_advisory_xact_lock",
+            "pg_advisory_xact_lock_shared", "pg_try_advisory_lock", "pg_try_advisory_lock_shared",
+            "pg_try_advisory_xact_lock", "pg_try_advisory_xact_lock_shared", "pg_advisory_unlock",
+            "pg_advisory_unlock_shared", "pg_advisory_unlock_all");
+
+    /** Words followed by '(' that are syntax or type modifiers, not function calls. */
+    private static final Set<String> NOT_FUNCTIONS = Set.of(
+            "in", "exists", "any", "all", "some", "values", "cast", "coalesce", "nullif", "greatest", "least",
+            "array", "row", "over", "filter", "within", "extract", "position", "substring", "trim", "overlay",
+            "and", "or", "not", "on", "using", "select", "from", "where", "when", "then", "else", "lateral",
+            "join", "case", "by", "as", "distinct", "is", "like", "ilike", "between", "group", "partition",
+            "window", "having", "limit", "offset", "returning", "set", "into", "table", "only", "with",
+            "union", "intersect", "except", "numeric", "decimal", "varchar", "char", "character", "varying",
+            "bit", "timestamp", "time", "interval", "float", "double", "precision", "if", "recursive",
+            "materialized", "grouping", "cube", "rollup", "sets", "xmlelement", "xmlforest", "json", "jsonb",
+            "tablesample", "ordinality", "do", "conflict");
+
+    /** Keywords never taken for table names in {@link Classification#relations()}. */
+    private static final Set<String> KEYWORDS = Set.of(
+            "select", "from", "where", "and", "or", "not", "in", "is", "null", "true", "false", "as", "on",
+            "join", "left", "right", "inner", "outer", "full", "cross", "natural", "using", "group", "by", "order",
+            "having", "limit", "offset", "union", "all", "distinct", "case", "when", "then", "else", "end",
+            "with", "values", "table", "asc", "desc", "exists", "between", "like", "ilike", "any", "some",
+            "cast", "lateral", "for", "update", "share", "of", "nowait", "skip", "locked", "only", "into",
+            "insert", "delete", "set", "returning", "default", "create", "temp", "temporary", "if", "count");
+
+    private StatementClassifier() {}
+
+    /** One token: its type and text (words lower-cased). */
+    private record Tok(SqlLexer.Type type, String text) {
+        boolean word(String w) {
+            return type == SqlLexer.Type.WORD && text.equals(w);
+        }
+
+        boolean punct(String p) {
+            return type == SqlLexer.Type.PUNCT && text.equals(p);
+        }
+
+        boolean identifier() {
+            return type == SqlLexer.Type.WORD || type == SqlLexer.Type.QUOTED_IDENTIFIER;
+        }
+    }
+
+    public static Classification classify(String sql) {
+        SqlLexer lexer = new SqlLexer(sql);
+        Accumulator acc = new Accumulator();
+        List<Tok> statement = new ArrayList<>();
+        while (true) {
+            SqlLexer.Type type = lexer.next();
+            if (type == SqlLexer.Type.END || (type == SqlLexer.Type.PUNCT && lexer.isPunct(';'))) {
+                if (!statement.isEmpty()) {
+                    acc.statement(statement);
+                    statement.clear();
+                }
+                if (type == SqlLexer.Type.END) {
+                    break;
+                }
+            } else if (type == SqlLexer.Type.COMMENT) {
+                acc.comment(lexer.text());
+            } else {
+                statement.add(new Tok(type, lexer.text()));
+            }
+        }
+        return acc.result();
+    }
+
+    /** Collects the classification of each statement of one text. */
+    private static final class Accumulator {
+        private Route route = Route.FOLLOW;
+        private final List<TransactionControl> transactions = new ArrayList<>(2);
+        private boolean sessionState;
+        private final Set<String> functions = new LinkedHashSet<>();
+        private final Set<String> relations = new LinkedHashSet<>();
+        private final Set<String> tempTables = new LinkedHashSet<>();
+        private Hint hint = Hint.NONE;
+        private boolean empty = true;
+
+        void comment(String text) {
+            String t = text.trim().toLowerCase(Locale.ROOT);
+            if (t.contains("understudy:master")) {
+                hint = Hint.MASTER;
+            } else if (t.contains("understudy:replica") && hint != Hint.MASTER) {
+                hint = Hint.REPLICA;
+            }
+        }
+
+        void statement(List<Tok> t) {
+            empty = false;
+            int first = 0;
+            while (first < t.size() && t.get(first).punct("(")) {
+                first++;
+            }
+            String head = first < t.size() && t.get(first).type() == SqlLexer.Type.WORD ? t.get(first).text() : "";
+            String second = word(t, first + 1);
+            switch (head) {
+                case "select", "values", "table" -> read(t, first);
+                case "with" -> {
+                    if (containsWord(t, "insert", "update", "delete", "merge")) {
+                        route(Route.MASTER); // a data-modifying CTE
+                    } else {
+                        read(t, first);
+                    }
+                }
+                case "explain" -> explain(t, first);
+                case "show", "savepoint", "release", "declare", "fetch", "move", "close" -> route(Route.FOLLOW);
+                case "begin", "start" -> {
+                    route(Route.FOLLOW);
+                    transactions.add(readOnly(t) ? TransactionControl.BEGIN_READ_ONLY : TransactionControl.BEGIN);
+                }
+                case "commit", "end" -> {
+                    if (second.equals("prepared")) {
+                        route(Route.MASTER);
+                    } else {
+                        route(Route.FOLLOW);
+                        transactions.add(TransactionControl.COMMIT);
+                    }
+                }
+                case "abort" -> {
+                    route(Route.FOLLOW);
+                    transactions.add(TransactionControl.ROLLBACK);
+                }
+                case "rollback" -> {
+                    if (second.equals("prepared")) {
+                        route(Route.MASTER);
+                    } else {
+                        route(Route.FOLLOW);
+                        if (!containsWord(t, "to")) { // ROLLBACK TO SAVEPOINT stays in the transaction
+                            transactions.add(TransactionControl.ROLLBACK);
+                        }
+                    }
+                }
+                case "set" -> set(t, second);
+                case "reset", "discard", "deallocate" -> {
+                    route(Route.FOLLOW);
+                    sessionState = true;
+                }
+                case "prepare" -> {
+                    if (second.equals("transaction")) {
+                        route(Route.MASTER);
+                    } else {
+                        route(Route.FOLLOW);
+                        sessionState = true;
+                    }
+                }
+                case "copy" -> {
+                    if (topLevelWord(t, first, "to")) {
+                        read(t, first);
+                    } else {
+                        route(Route.MASTER);
+                    }
+                }
+                case "create" -> {
+                    route(Route.MASTER);
+                    createdTempTable(t, first);
+                }
+                default -> route(Route.MASTER); // writes, DDL, LISTEN/NOTIFY, EXECUTE, CALL, DO, LOCK, unknown
+            }
+        }
+
+        private void read(List<Tok> t, int from) {
+            route(Route.READ);
+            int depth = 0;
+            for (int i = from; i < t.size(); i++) {
+                Tok tok = t.get(i);
+                if (tok.punct("(")) {
+                    depth++;
+                } else if (tok.punct(")")) {
+                    depth--;
+                } else if (tok.word("for") && lockingClause(t, i + 1)) {
+                    route(Route.MASTER);
+                } else if (tok.word("into") && depth == 0 && t.get(from).word("select")) {
+                    route(Route.MASTER); // SELECT ... INTO creates a table
+                }
+                if (tok.identifier() && i + 1 < t.size() && t.get(i + 1).punct("(") && isCall(t, i)) {
+                    String name = tok.text();
+                    if (WRITING_FUNCTIONS.contains(name) || name.startsWith("pg_advisory")) {
+                        route(Route.MASTER);
+                    } else {
+                        functions.add(name);
+                    }
+                } else if (tok.type() == SqlLexer.Type.QUOTED_IDENTIFIER
+                        || (tok.type() == SqlLexer.Type.WORD && !KEYWORDS.contains(tok.text()))) {
+                    relations.add(tok.text());
+                }
+            }
+        }
+
+        private void explain(List<Tok> t, int first) {
+            boolean analyze = false;
+            int i = first + 1;
+            for (; i < t.size(); i++) {
+                Tok tok = t.get(i);
+                if (tok.word("analyze") || tok.word("analyse")) {
+                    analyze = true;
+                } else if (tok.type() == SqlLexer.Type.WORD && isStatementStart(tok.text())) {
+                    break;
+                }
+            }
+            if (i >= t.size()) {
+                route(Route.MASTER);
+                return;
+            }
+            if (!analyze) {
+                route(Route.READ); // a plan only: nothing runs
+                return;
+            }
+            statement(t.subList(i, t.size())); // EXPLAIN ANALYZE runs the statement
+        }
+
+        private void set(List<Tok> t, String second) {
+            route(Route.FOLLOW);
+            if (second.equals("transaction")) {
+                if (readOnly(t)) {
+                    transactions.add(TransactionControl.SET_READ_ONLY);
+                }
+            } else if (!second.equals("local")) {
+                sessionState = true; // SET, SET SESSION, SET SESSION CHARACTERISTICS: every connection
+            }
+        }
+
+        private void createdTempTable(List<Tok> t, int first) {
+            int i = first + 1;
+            if (word(t, i).equals("local") || word(t, i).equals("global")) {
+                i++;
+            }
+            if (!word(t, i).equals("temp") && !word(t, i).equals("temporary")) {
+                return;
+            }
+            i++;
+            if (word(t, i).equals("unlogged")) {
+                i++;
+            }
+            if (!word(t, i).equals("table")) {
+                return;
+            }
+            i++;
+            if (word(t, i).equals("if") && word(t, i + 1).equals("not") && word(t, i + 2).equals("exists")) {
+                i += 3;
+            }
+            if (i < t.size() && t.get(i).identifier()) {
+                tempTables.add(t.get(i).text());
+            }
+        }
+
+        private void route(Route r) {
+            if (r.ordinal() > route.ordinal()) {
+                route = r;
+            }
+        }
+
+        Classification result() {
+            Route r = empty ? Route.FOLLOW : route;
+            return new Classification(r, List.copyOf(transactions), sessionState, Set.copyOf(functions),
+                    Set.copyOf(relations), Set.copyOf(tempTables), hint);
+        }
+    }
+
+    private static boolean isStatementStart(String w) {
+        return switch (w) {
+            case "select", "with", "values", "table", "insert", "update", "delete", "merge", "execute",
+                 "declare", "create" -> true;
+            default -> false;
+        };
+    }
+
+    /** FOR UPDATE, FOR NO KEY UPDATE, FOR SHARE, FOR KEY SHARE. */
+    private static boolean lockingClause(List<Tok> t, int i) {
+        String a = word(t, i);
+        String b = word(t, i + 1);
+        return a.equals("update") || a.equals("share")
+                || (a.equals("no") && b.equals("key")) || (a.equals("key") && b.equals("share"));
+    }
+
+    /** Whether the identifier at i, followed by '(', is a function call rather than syntax or a type modifier. */
+    private static boolean isCall(List<Tok> t, int i) {
+        Tok tok = t.get(i);
+        if (tok.type() == SqlLexer.Type.WORD && NOT_FUNCTIONS.contains(tok.text())) {
+            return false;
+        }
+        if (i > 0) {
+            Tok prev = t.get(i - 1);
+            if (prev.punct("::") || prev.word("as")) {
+                return false; // a type with a modifier: x::varchar(10), CAST(x AS numeric(10,2))
+            }
+        }
+        return true;
+    }
+
+    private static boolean readOnly(List<Tok> t) {
+        boolean readOnly = false;
+        for (int i = 0; i + 1 < t.size(); i++) {
+            if (t.get(i).word("read")) {
+                readOnly = t.get(i + 1).word("only");
+            }
+        }
+        return readOnly;
+    }
+
+    private static boolean containsWord(List<Tok> t, String... words) {
+        for (Tok tok : t) {
+            if (tok.type() == SqlLexer.Type.WORD) {
+                for (String w : words) {
+                    if (tok.text().equals(w)) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    private static boolean topLevelWord(List<Tok> t, int from, String w) {
+        int depth = 0;
+        for (int i = from; i < t.size(); i++) {
+            Tok tok = t.get(i);
+            if (tok.punct("(")) {
+                depth++;
+            } else if (tok.punct(")")) {
+                depth--;
+            } else if (depth == 0 && tok.word(w)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String word(List<Tok> t, int i) {
+        return i < t.size() && t.get(i).type() == SqlLexer.Type.WORD ? t.get(i).text() : "";
+    }
+}

@@ -1,0 +1,166 @@
+package dev.understudy.proxy.routing;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.understudy.proxy.routing.Classification.Hint;
+import dev.understudy.proxy.routing.Classification.Route;
+import dev.understudy.proxy.routing.Classification.TransactionControl;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+/** The lexical pass's route for each statement, from the text alone (catalog checks come later). */
+class StatementClassifierTest {
+
+    @ParameterizedTest(name = "{1} <- {0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            SELECT 1                                                             | READ
+            select abalance from pgbench_accounts where aid = 42                 | READ
+            (SELECT a FROM t) UNION (SELECT b FROM u)                            | READ
+            VALUES (1), (2)                                                      | READ
+            TABLE accounts                                                       | READ
+            WITH x AS (SELECT 1) SELECT * FROM x                                 | READ
+            WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM r WHERE n < 5) SELECT * FROM r | READ
+            SELECT 'INSERT INTO t VALUES (1)'                                    | READ
+            SELECT $$DELETE FROM t$$                                             | READ
+            SELECT "update" FROM t                                               | READ
+            SELECT 1 -- ; DELETE FROM t                                          | READ
+            SELECT x::varchar(10), CAST(y AS numeric(10,2)) FROM t               | READ
+            SELECT * FROM t WHERE id IN (1,2) AND EXISTS (SELECT 1 FROM u)       | READ
+            EXPLAIN SELECT * FROM t                                              | READ
+            EXPLAIN DELETE FROM t                                                | READ
+            COPY t TO STDOUT                                                     | READ
+            COPY (SELECT * FROM t) TO STDOUT WITH (FORMAT csv)                   | READ
+            SELECT * FROM t FOR UPDATE                                           | MASTER
+            SELECT * FROM t FOR NO KEY UPDATE                                    | MASTER
+            SELECT * FROM t FOR SHARE                                            | MASTER
+            SELECT * FROM t FOR KEY SHARE SKIP LOCKED                            | MASTER
+            SELECT * FROM t t1 JOIN u ON true FOR UPDATE OF t1 NOWAIT            | MASTER
+            SELECT * INTO new_t FROM t                                           | MASTER
+            WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d                | MASTER
+            WITH u AS (UPDATE t SET a = 1 RETURNING *) SELECT count(*) FROM u    | MASTER
+            WITH i AS (INSERT INTO t VALUES (1) RETURNING id) SELECT id FROM i   | MASTER
+            SELECT nextval('s')                                                  | MASTER
+            SELECT pg_catalog.setval('s', 10)                                    | MASTER
+            SELECT currval('s'), lastval()                                       | MASTER
+            SELECT pg_advisory_lock(1)                                           | MASTER
+            SELECT pg_try_advisory_xact_lock(1, 2)                               | MASTER
+            SELECT set_config('a.b', 'c', false)                                 | MASTER
+            SELECT pg_notify('ch', 'x')                                          | MASTER
+            EXPLAIN ANALYZE SELECT * FROM t                                      | READ
+            EXPLAIN ANALYZE DELETE FROM t                                        | MASTER
+            EXPLAIN (ANALYZE, BUFFERS) UPDATE t SET a = 1                        | MASTER
+            INSERT INTO t VALUES (1)                                             | MASTER
+            INSERT INTO t SELECT * FROM u ON CONFLICT DO NOTHING                 | MASTER
+            UPDATE t SET a = 1 WHERE id = 2                                      | MASTER
+            DELETE FROM t WHERE id = 2 RETURNING *                               | MASTER
+            MERGE INTO t USING u ON t.id = u.id WHEN MATCHED THEN DELETE         | MASTER
+            CREATE TABLE t (id int)                                              | MASTER
+            CREATE TEMP TABLE tmp (id int)                                       | MASTER
+            ALTER TABLE t ADD COLUMN b int                                       | MASTER
+            DROP TABLE t                                                         | MASTER
+            TRUNCATE t                                                           | MASTER
+            CREATE INDEX ON t (a)                                                | MASTER
+            GRANT SELECT ON t TO app                                             | MASTER
+            COPY t FROM STDIN                                                    | MASTER
+            COPY t (a, b) FROM '/tmp/x.csv'                                      | MASTER
+            LISTEN ch                                                            | MASTER
+            NOTIFY ch, 'x'                                                       | MASTER
+            UNLISTEN *                                                           | MASTER
+            LOCK TABLE t IN EXCLUSIVE MODE                                       | MASTER
+            CALL proc()                                                          | MASTER
+            DO $$ BEGIN PERFORM 1; END $$                                        | MASTER
+            VACUUM t                                                             | MASTER
+            EXECUTE plan1                                                        | MASTER
+            PREPARE TRANSACTION 'x'                                              | MASTER
+            COMMIT PREPARED 'x'                                                  | MASTER
+            REFRESH MATERIALIZED VIEW mv                                         | MASTER
+            SOMETHING NEW                                                        | MASTER
+            SELECT 1; INSERT INTO t VALUES (1)                                   | MASTER
+            SHOW search_path                                                     | FOLLOW
+            SAVEPOINT a                                                          | FOLLOW
+            RELEASE SAVEPOINT a                                                  | FOLLOW
+            ROLLBACK TO SAVEPOINT a                                              | FOLLOW
+            FETCH 10 FROM c                                                      | FOLLOW
+            SET search_path TO app, public                                       | FOLLOW
+            BEGIN                                                                | FOLLOW
+            COMMIT                                                               | FOLLOW
+            ''                                                                   | FOLLOW
+            """)
+    void routesEachStatementByItsText(String sql, Route expected) {
+        assertEquals(expected, StatementClassifier.classify(sql).route());
+    }
+
+    @ParameterizedTest(name = "{1} <- {0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            BEGIN                                          | BEGIN
+            BEGIN READ ONLY                                | BEGIN_READ_ONLY
+            START TRANSACTION READ ONLY                    | BEGIN_READ_ONLY
+            BEGIN ISOLATION LEVEL SERIALIZABLE, READ ONLY  | BEGIN_READ_ONLY
+            START TRANSACTION READ WRITE                   | BEGIN
+            SET TRANSACTION READ ONLY                      | SET_READ_ONLY
+            COMMIT                                         | COMMIT
+            END                                            | COMMIT
+            ROLLBACK                                       | ROLLBACK
+            ABORT                                          | ROLLBACK
+            """)
+    void recognizesTransactionControl(String sql, TransactionControl expected) {
+        assertEquals(List.of(expected), StatementClassifier.classify(sql).transactions());
+    }
+
+    @Test
+    void rollbackToASavepointDoesNotEndTheTransaction() {
+        assertEquals(List.of(), StatementClassifier.classify("ROLLBACK TO SAVEPOINT a").transactions());
+    }
+
+    @Test
+    void sessionSettingsMustReachEveryConnectionButSetLocalDoesNot() {
+        assertTrue(StatementClassifier.classify("SET TimeZone = 'UTC'").sessionState());
+        assertTrue(StatementClassifier.classify("RESET ALL").sessionState());
+        assertTrue(StatementClassifier.classify("DISCARD ALL").sessionState());
+        assertTrue(StatementClassifier.classify("DEALLOCATE ALL").sessionState());
+        assertTrue(StatementClassifier.classify("PREPARE p AS SELECT 1").sessionState());
+        assertFalse(StatementClassifier.classify("SET LOCAL statement_timeout = 0").sessionState());
+        assertFalse(StatementClassifier.classify("SELECT 1").sessionState());
+    }
+
+    @Test
+    void functionCallsAreReportedForTheCatalogCheckButSyntaxIsNot() {
+        Classification c = StatementClassifier.classify(
+                "SELECT lower(name), count(*), my_schema.\"MyFunc\"(1), coalesce(a, b) FROM t WHERE x IN (1) AND y::numeric(5,1) > 0");
+        assertEquals(Route.READ, c.route());
+        assertEquals(Set.of("lower", "count", "MyFunc"), c.functions());
+    }
+
+    @Test
+    void identifiersAreReportedForTheTemporaryTableCheck() {
+        Classification c = StatementClassifier.classify("SELECT a FROM tmp_orders o JOIN \"Other\" x ON o.id = x.id");
+        assertTrue(c.relations().containsAll(Set.of("tmp_orders", "Other")));
+    }
+
+    @Test
+    void temporaryTablesCreatedAreNamed() {
+        assertEquals(Set.of("tmp"), StatementClassifier.classify("CREATE TEMP TABLE tmp (id int)").createdTempTables());
+        assertEquals(Set.of("t2"), StatementClassifier.classify(
+                "CREATE LOCAL TEMPORARY TABLE IF NOT EXISTS t2 AS SELECT 1").createdTempTables());
+        assertEquals(Set.of(), StatementClassifier.classify("CREATE TABLE t3 (id int)").createdTempTables());
+    }
+
+    @Test
+    void hintCommentsAreFound() {
+        assertEquals(Hint.MASTER, StatementClassifier.classify("/* understudy:master */ SELECT 1").hint());
+        assertEquals(Hint.REPLICA, StatementClassifier.classify("SELECT 1 /* understudy:replica */").hint());
+        assertEquals(Hint.NONE, StatementClassifier.classify("SELECT '/* understudy:master */'").hint());
+    }
+
+    @Test
+    void severalStatementsAreRoutedAsOneUnit() {
+        Classification c = StatementClassifier.classify("BEGIN READ ONLY; SELECT 1; COMMIT");
+        assertEquals(Route.READ, c.route());
+        assertEquals(List.of(TransactionControl.BEGIN_READ_ONLY, TransactionControl.COMMIT), c.transactions());
+    }
+}
