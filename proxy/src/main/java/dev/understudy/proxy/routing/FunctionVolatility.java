@@ -27,6 +27,11 @@ public final class FunctionVolatility {
         this.byName = byName;
     }
 
+    /** A catalog from known names, for tests and for a catalog read some other way. */
+    public static FunctionVolatility of(Map<String, Volatility> byName) {
+        return new FunctionVolatility(Map.copyOf(byName));
+    }
+
     /** Reads the catalog of the database {@code master} is connected to. */
     public static FunctionVolatility load(Connection master) throws SQLException {
         Map<String, Volatility> byName = new HashMap<>(8192);
