@@ -94,7 +94,7 @@ public final class ProxyFixture implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws java.io.IOException {
         node.close();
         db.close();
         WorkDirectory.delete(work);
