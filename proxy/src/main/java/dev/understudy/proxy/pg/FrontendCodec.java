@@ -147,18 +147,7 @@ public final class FrontendCodec {
     private static Bind bind(Cursor c) throws ProxyException {
         String portal = c.cstring();
         String statement = c.cstring();
-        int formats = c.int16();
-        if (formats < 0) {
-            throw c.violation("negative format count");
-        }
-        c.skip(formats * 2);
-        int params = c.int16() & 0xffff;
-        for (int i = 0; i < params; i++) {
-            int n = c.int32();
-            if (n != -1) {
-                c.skip(n);
-            }
-        }
+        skipFormatsAndValues(c);
         int resultFormats = c.int16();
         if (resultFormats < 0) {
             throw c.violation("negative result format count");
@@ -170,21 +159,26 @@ public final class FrontendCodec {
 
     private static FunctionCall functionCall(Cursor c) throws ProxyException {
         int oid = c.int32();
+        skipFormatsAndValues(c);
+        c.int16(); // result format
+        c.end();
+        return new FunctionCall(oid);
+    }
+
+    /** The argument format codes, then the values (int32 length, -1 for NULL, then the bytes), of Bind and FunctionCall. */
+    private static void skipFormatsAndValues(Cursor c) throws ProxyException {
         int formats = c.int16();
         if (formats < 0) {
             throw c.violation("negative format count");
         }
         c.skip(formats * 2);
-        int args = c.int16() & 0xffff;
-        for (int i = 0; i < args; i++) {
+        int values = c.int16() & 0xffff;
+        for (int i = 0; i < values; i++) {
             int n = c.int32();
             if (n != -1) {
                 c.skip(n);
             }
         }
-        c.int16();
-        c.end();
-        return new FunctionCall(oid);
     }
 
     private static char portalOrStatement(Cursor c) throws ProxyException {
