@@ -1,7 +1,8 @@
 package dev.understudy.proxy;
 
 import dev.understudy.proxy.auth.ScramClient;
-import java.io.ByteArrayOutputStream;
+import dev.understudy.proxy.pg.FrontendCodec;
+import dev.understudy.proxy.pg.StartupCodec;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -12,6 +13,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Arrays;
+import java.util.Map;
 
 /** A PostgreSQL client on a raw socket, for sending what no driver would send. */
 public final class RawPgClient implements AutoCloseable {
@@ -49,15 +51,7 @@ public final class RawPgClient implements AutoCloseable {
 
     /** Logs in with SCRAM-SHA-256 and reads up to the first ReadyForQuery. */
     public RawPgClient login(String user, String password, String database) throws Exception {
-        ByteArrayOutputStream body = new ByteArrayOutputStream();
-        body.write(ByteBuffer.allocate(4).putInt(3 << 16).array());
-        for (String s : new String[] {"user", user, "database", database}) {
-            body.write(s.getBytes(StandardCharsets.UTF_8));
-            body.write(0);
-        }
-        body.write(0);
-        send(ByteBuffer.allocate(4).putInt(body.size() + 4).array());
-        send(body.toByteArray());
+        send(StartupCodec.startup(Map.of("user", user, "database", database)));
         ScramClient scram = new ScramClient(password, new SecureRandom());
         while (true) {
             Message m = read();
@@ -65,14 +59,9 @@ public final class RawPgClient implements AutoCloseable {
                 case 'R' -> {
                     int code = ByteBuffer.wrap(m.body()).getInt();
                     if (code == 10) {
-                        byte[] first = scram.clientFirstMessage();
-                        ByteArrayOutputStream p = new ByteArrayOutputStream();
-                        p.write("SCRAM-SHA-256\0".getBytes(StandardCharsets.UTF_8));
-                        p.write(ByteBuffer.allocate(4).putInt(first.length).array());
-                        p.write(first);
-                        send(frame('p', p.toByteArray()));
+                        send(FrontendCodec.saslInitialResponse("SCRAM-SHA-256", scram.clientFirstMessage()));
                     } else if (code == 11) {
-                        send(frame('p', scram.handleServerFirst(Arrays.copyOfRange(m.body(), 4, m.body().length))));
+                        send(FrontendCodec.saslResponse(scram.handleServerFirst(Arrays.copyOfRange(m.body(), 4, m.body().length))));
                     } else if (code == 12) {
                         scram.verifyServerFinal(Arrays.copyOfRange(m.body(), 4, m.body().length));
                     } else if (code != 0) {
@@ -91,11 +80,6 @@ public final class RawPgClient implements AutoCloseable {
     /** A frame: type, length, body. */
     public static byte[] frame(char type, byte[] body) {
         return ByteBuffer.allocate(5 + body.length).put((byte) type).putInt(4 + body.length).put(body).array();
-    }
-
-    public static byte[] query(String sql) {
-        byte[] s = sql.getBytes(StandardCharsets.UTF_8);
-        return frame('Q', Arrays.copyOf(s, s.length + 1));
     }
 
     public void send(byte[] bytes) throws IOException {

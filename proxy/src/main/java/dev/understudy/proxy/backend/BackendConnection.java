@@ -54,20 +54,18 @@ public final class BackendConnection implements AutoCloseable {
     private final String nodeName;
     private final InetSocketAddress address;
     private final Socket socket;
-    private final InputStream in;
     private final OutputStream out;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final List<ParameterStatus> parameters;
     private final BackendKeyData key;
     private final FrameReader reader;
 
-    private BackendConnection(String nodeName, InetSocketAddress address, Socket socket, InputStream in,
+    private BackendConnection(String nodeName, InetSocketAddress address, Socket socket,
                               OutputStream out, FrameReader reader, List<ParameterStatus> parameters,
                               BackendKeyData key) {
         this.nodeName = nodeName;
         this.address = address;
         this.socket = socket;
-        this.in = in;
         this.out = out;
         this.reader = reader;
         this.parameters = parameters;
@@ -118,7 +116,7 @@ public final class BackendConnection implements AutoCloseable {
                         + " sent no BackendKeyData");
             }
             socket.setSoTimeout(0);
-            return new BackendConnection(target.nodeName(), address, socket, in, out, reader,
+            return new BackendConnection(target.nodeName(), address, socket, out, reader,
                     List.copyOf(login.parameters), login.key);
         } catch (IOException e) {
             closeQuietly(socket);
@@ -203,10 +201,6 @@ public final class BackendConnection implements AutoCloseable {
     /** The reader positioned after the login's ReadyForQuery, for the relay to continue with. */
     FrameReader reader() {
         return reader;
-    }
-
-    InputStream input() {
-        return in;
     }
 
     /** Writes client bytes to the database. */

@@ -82,11 +82,6 @@ public final class FrameReader {
         return length >= 4 && limit - from >= 1 + length;
     }
 
-    /** Bytes that were read but not yet returned as frames (a partial frame, or more frames). */
-    public int bufferedAfterFrame() {
-        return limit - (frameStart >= 0 ? frameStart + 1 + frameLength : start);
-    }
-
     public byte[] buffer() {
         return buf;
     }

@@ -15,7 +15,6 @@ import dev.understudy.proxy.pg.FrontendMessage.Parse;
 import dev.understudy.proxy.pg.FrontendMessage.Query;
 import dev.understudy.proxy.pg.FrontendMessage.Sync;
 import dev.understudy.proxy.pg.FrontendMessage.Terminate;
-import java.nio.charset.StandardCharsets;
 
 /**
  * Decodes and encodes client-to-server messages. Pure functions of bytes. Decoding validates the
@@ -196,11 +195,8 @@ public final class FrontendCodec {
         return message;
     }
 
-    static String printable(byte b) {
+    /** A message type for an error message: the character if printable, else its code. */
+    public static String printable(byte b) {
         return b >= 0x20 && b < 0x7f ? "\"" + (char) b + "\"" : String.valueOf(b & 0xff);
-    }
-
-    static String utf8(byte[] b) {
-        return new String(b, StandardCharsets.UTF_8);
     }
 }

@@ -180,17 +180,13 @@ public final class StatementClassifier {
 
         private void read(List<Tok> t, int from) {
             route(Route.READ);
-            int depth = 0;
+            if (t.get(from).word("select") && topLevelWord(t, from, "into")) {
+                route(Route.MASTER); // SELECT ... INTO creates a table
+            }
             for (int i = from; i < t.size(); i++) {
                 Tok tok = t.get(i);
-                if (tok.punct("(")) {
-                    depth++;
-                } else if (tok.punct(")")) {
-                    depth--;
-                } else if (tok.word("for") && lockingClause(t, i + 1)) {
+                if (tok.word("for") && lockingClause(t, i + 1)) {
                     route(Route.MASTER);
-                } else if (tok.word("into") && depth == 0 && t.get(from).word("select")) {
-                    route(Route.MASTER); // SELECT ... INTO creates a table
                 }
                 if (tok.identifier() && i + 1 < t.size() && t.get(i + 1).punct("(") && isCall(t, i)) {
                     String name = tok.text();

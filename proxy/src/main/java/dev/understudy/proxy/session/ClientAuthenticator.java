@@ -91,7 +91,7 @@ final class ClientAuthenticator {
         }
         if (type != 'p') {
             throw ProxyException.protocolViolation("expected password response, got message type "
-                    + (type >= 0x20 && type < 0x7f ? "\"" + (char) type + "\"" : String.valueOf(type)));
+                    + FrontendCodec.printable((byte) type));
         }
         byte[] payload = new byte[reader.bodyLength()];
         System.arraycopy(reader.buffer(), reader.bodyStart(), payload, 0, payload.length);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.understudy.proxy.ProxyFixture;
 import dev.understudy.proxy.RawPgClient;
+import dev.understudy.proxy.pg.FrontendCodec;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -88,7 +89,7 @@ class BadInputIT {
     @Test
     void anUnknownMessageTypeGets08P01AndWhatCameWithItIsNotRun() throws Exception {
         try (RawPgClient raw = new RawPgClient(fx.port()).login("app", "app", "app")) {
-            byte[] insert = RawPgClient.query("INSERT INTO bad_t VALUES ('must not arrive')");
+            byte[] insert = FrontendCodec.query("INSERT INTO bad_t VALUES ('must not arrive')");
             byte[] unknown = RawPgClient.frame('Y', new byte[0]);
             raw.send(ByteBuffer.allocate(insert.length + unknown.length).put(insert).put(unknown).array());
             assertProtocolViolation(raw);
@@ -98,7 +99,7 @@ class BadInputIT {
     @Test
     void aTruncatedFrameGets08P01() throws Exception {
         try (RawPgClient raw = new RawPgClient(fx.port()).login("app", "app", "app")) {
-            byte[] whole = RawPgClient.query("INSERT INTO bad_t VALUES ('truncated')");
+            byte[] whole = FrontendCodec.query("INSERT INTO bad_t VALUES ('truncated')");
             raw.send(java.util.Arrays.copyOf(whole, whole.length - 10));
             raw.shutdownOutput();
             assertProtocolViolation(raw);

@@ -82,11 +82,11 @@ class PgJdbcThroughProxyIT {
             }
             assertTrue(ps.unwrap(org.postgresql.PGStatement.class).isUseServerPrepare(),
                     "pgjdbc switched to a named server-side statement");
-        }
-        try (Connection direct = fx.direct();
-             ResultSet rs = direct.createStatement().executeQuery(
-                     "SELECT count(*) FROM pg_stat_activity WHERE usename = 'understudy'")) {
-            assertTrue(rs.next()); // the proxy's backend sessions are the database's ordinary sessions
+            try (ResultSet rs = c.createStatement().executeQuery(
+                    "SELECT count(*) FROM pg_prepared_statements WHERE statement = 'SELECT $1::int * 10'")) {
+                assertTrue(rs.next());
+                assertEquals(1, rs.getInt(1), "the named statement lives in the database session behind the proxy");
+            }
         }
     }
 
