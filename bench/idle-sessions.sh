@@ -157,7 +157,7 @@ echo
 echo "## $SESSIONS idle sessions"
 echo
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo); load average before: $LOAD_BEFORE; after: $LOAD_AFTER"
-echo "$("$BENCH_PG_BIN/postgres" --version); $("$BENCH_PGBOUNCER" --version | head -1); Understudy $(cd "$BENCH_REPO" && git rev-parse --short HEAD) on $("$BENCH_JDK/bin/java" -version 2>&1 | head -1), JVM options: ${JAVA_OPTS:-none}"
+echo "$("$BENCH_PG_BIN/postgres" --version); $("$BENCH_PGBOUNCER" --version | head -1); Understudy $(cd "$BENCH_REPO" && git describe --always --dirty) on $("$BENCH_JDK/bin/java" -version 2>&1 | head -1), JVM options: ${JAVA_OPTS:-none}"
 echo "Each client: SCRAM login as $BENCH_CLIENT_USER, one SELECT 1, then idle (pgbench -c $SESSIONS -j 2, \\sleep)."
 echo
 echo "| proxy | RSS before | RSS with $SESSIONS idle | RSS per session | server connections (all idle) |"

@@ -196,10 +196,9 @@ bench_start_understudy() {
   shift
   bench_jdk
   jdk=$BENCH_JDK
-  if [ ! -f "$jar" ]; then
-    bench_log "building $jar"
-    (cd "$BENCH_REPO" && ./mvnw -q -B -ntp -DskipTests package) >&2
-  fi
+  # Always (re)build: the scripts print the commit they measured, so the jar must be that commit's.
+  bench_log "building $jar"
+  (cd "$BENCH_REPO" && ./mvnw -q -B -ntp -DskipTests package) >&2
   port=$(bench_free_port)
   cat >"$config" <<EOF
 cluster:

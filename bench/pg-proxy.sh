@@ -148,7 +148,7 @@ echo
 echo "## pgbench through proxies, median of $ROUNDS rounds x ${DURATION}s, scale $SCALE, -j 2"
 echo
 echo "machine: $(nproc) cores; load average before: $LOAD_BEFORE; after: $LOAD_AFTER"
-echo "$("$BENCH_PG_BIN/postgres" --version); $("$BENCH_PGBOUNCER" --version | head -1); Understudy $(cd "$BENCH_REPO" && git rev-parse --short HEAD) on $("$BENCH_JDK/bin/java" -version 2>&1 | head -1)"
+echo "$("$BENCH_PG_BIN/postgres" --version); $("$BENCH_PGBOUNCER" --version | head -1); Understudy $(cd "$BENCH_REPO" && git describe --always --dirty) on $("$BENCH_JDK/bin/java" -version 2>&1 | head -1)"
 echo
 echo "TPS (ratio to direct). cpu = the proxy process's CPU, % of one core; busy = whole machine."
 echo

@@ -56,33 +56,44 @@ public final class Main {
 
     private static void runDemo() throws Exception {
         Path work = Files.createTempDirectory("understudy-demo-");
-        DemoCluster cluster = DemoCluster.start(work);
+        AutoCloseable deleteWork = () -> WorkDirectory.delete(work);
+        DemoCluster cluster;
+        try {
+            cluster = DemoCluster.start(work);
+        } catch (Exception e) {
+            closeEach(deleteWork);
+            throw e;
+        }
         UnderstudyNode node;
         try {
             node = UnderstudyNode.start(DemoConfig.of(cluster));
         } catch (Exception e) {
-            cluster.close();
+            closeEach(cluster, deleteWork);
             throw e;
         }
         System.out.println(DemoConfig.banner(node.pgPort()));
-        runUntilStopped(() -> {
-            node.close();
-            cluster.close();
-            WorkDirectory.delete(work);
-        });
+        runUntilStopped(node, cluster, deleteWork);
     }
 
-    private static void runUntilStopped(AutoCloseable resources) throws InterruptedException {
+    /** Blocks until SIGTERM or Ctrl-C, then closes {@code resources} in order. */
+    private static void runUntilStopped(AutoCloseable... resources) throws InterruptedException {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("shutting down");
-            try {
-                resources.close();
-            } catch (Exception e) {
-                log.warn("shutdown: {}", e.toString());
-            }
+            closeEach(resources);
             stopped.countDown();
         }, "shutdown"));
         stopped.await();
+    }
+
+    /** Closes each resource even when one before it fails, so no database process is left behind. */
+    private static void closeEach(AutoCloseable... resources) {
+        for (AutoCloseable r : resources) {
+            try {
+                r.close();
+            } catch (Exception e) {
+                log.warn("shutdown: {}", e.toString());
+            }
+        }
     }
 }

@@ -46,7 +46,8 @@ public final class Md5Auth {
                 password.getBytes(StandardCharsets.UTF_8), username.getBytes(StandardCharsets.UTF_8)));
     }
 
-    static boolean isStoredHash(String text) {
+    /** Whether {@code text} is an md5 hash as pg_authid stores it ("md5" + 32 hex digits). */
+    public static boolean isStoredHash(String text) {
         return text.length() == PREFIX.length() + 32
                 && text.startsWith(PREFIX)
                 && text.chars().skip(PREFIX.length()).allMatch(HexFormat::isHexDigit);

@@ -15,6 +15,10 @@ import java.util.Objects;
  * used without SASLprep (see {@link ScramCrypto}).
  */
 public final class ScramClient {
+
+    /** A bound on the work a server can ask of the proxy per login (PostgreSQL's default is 4096). */
+    static final int MAX_ITERATIONS = 1_000_000;
+
     private enum State { AWAITING_SERVER_FIRST, AWAITING_SERVER_FINAL, DONE }
 
     private final byte[] password;
@@ -50,6 +54,10 @@ public final class ScramClient {
             String nonce = serverFirst.nonce();
             if (nonce.length() <= clientFirst.nonce().length() || !nonce.startsWith(clientFirst.nonce())) {
                 throw new AuthException("SCRAM server nonce does not extend the client nonce");
+            }
+            if (serverFirst.iterations() > MAX_ITERATIONS) {
+                throw new AuthException("the server asks for " + serverFirst.iterations()
+                        + " SCRAM iterations, more than the " + MAX_ITERATIONS + " the proxy accepts");
             }
             byte[] salted = ScramCrypto.saltedPassword(password, serverFirst.salt(), serverFirst.iterations());
             byte[] clientKey = ScramCrypto.clientKey(salted);

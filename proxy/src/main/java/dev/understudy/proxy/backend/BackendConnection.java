@@ -134,6 +134,7 @@ public final class BackendConnection implements AutoCloseable {
         private final OutputStream out;
         private final List<ParameterStatus> parameters = new ArrayList<>();
         private ScramClient scram;
+        private boolean scramVerified;
         private BackendKeyData key;
         private boolean ready;
 
@@ -145,7 +146,11 @@ public final class BackendConnection implements AutoCloseable {
         void handle(BackendMessage message) throws IOException, ProxyException, BackendRefusedException {
             try {
                 switch (message) {
-                    case AuthenticationOk m -> { }
+                    case AuthenticationOk m -> {
+                        if (scram != null && !scramVerified) {
+                            throw refused("ended SCRAM without proving it knows the password");
+                        }
+                    }
                     case AuthenticationCleartextPassword m ->
                             out.write(FrontendCodec.passwordMessage(target.password().getBytes(StandardCharsets.UTF_8)));
                     case AuthenticationMd5Password m ->
@@ -164,6 +169,7 @@ public final class BackendConnection implements AutoCloseable {
                     case AuthenticationSaslFinal m -> {
                         requireScram();
                         scram.verifyServerFinal(m.data());
+                        scramVerified = true;
                     }
                     case AuthenticationUnsupported m -> throw refused("asks for an unsupported authentication method (code " + m.code() + ")");
                     case ParameterStatus m -> parameters.add(m);

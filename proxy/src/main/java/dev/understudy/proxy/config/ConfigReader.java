@@ -1,5 +1,6 @@
 package dev.understudy.proxy.config;
 
+import dev.understudy.proxy.auth.Md5Auth;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -119,7 +120,7 @@ final class ConfigReader {
                 throw fail(path + ".name", "duplicate user " + ConfigKey.quote(user.name()) + ", also " + first);
             }
             String stored = user.password().reveal();
-            if (authMethod == AuthMethod.SCRAM_SHA_256 && Parsers.isMd5Hash(stored)) {
+            if (authMethod == AuthMethod.SCRAM_SHA_256 && Md5Auth.isStoredHash(stored)) {
                 throw fail(path + ".password", "an md5 hash cannot check scram-sha-256 logins; give a SCRAM"
                         + " verifier or the plaintext password, or set auth.method: md5");
             }

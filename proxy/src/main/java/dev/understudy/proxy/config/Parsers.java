@@ -1,23 +1,20 @@
 package dev.understudy.proxy.config;
 
+import dev.understudy.proxy.auth.PasswordVerifier;
 import dev.understudy.proxy.config.ValueParser.InvalidValueException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.Locale;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** The parsers named in {@link ConfigKey}: each checks one value and returns it typed. */
 final class Parsers {
-    private static final Pattern MD5_HASH = Pattern.compile("md5[0-9a-f]{32}");
-    private static final Pattern SCRAM_VERIFIER =
-            Pattern.compile("SCRAM-SHA-256\\$([0-9]{1,9}):([A-Za-z0-9+/=]+)\\$([A-Za-z0-9+/=]+):([A-Za-z0-9+/=]+)");
-    private static final String SCRAM_PREFIX = "SCRAM-SHA-256$";
     /** PostgreSQL's NAMEDATALEN - 1. */
     private static final int MAX_NAME_BYTES = 63;
+    /** ASCII digits, with single underscores between them as YAML allows; no sign. */
+    private static final Pattern DIGITS = Pattern.compile("[0-9]+(_[0-9]+)*");
 
     private Parsers() {}
 
@@ -27,13 +24,16 @@ final class Parsers {
                 ? "an integer of at least " + min
                 : "an integer between " + min + " and " + max;
         return new ValueParser<>(form, text -> {
-            try {
-                int value = Integer.parseInt(text.strip().replace("_", ""));
-                if (value >= min && value <= max) {
-                    return value;
+            String digits = text.strip();
+            if (DIGITS.matcher(digits).matches()) {
+                try {
+                    int value = Integer.parseInt(digits.replace("_", ""));
+                    if (value >= min && value <= max) {
+                        return value;
+                    }
+                } catch (NumberFormatException e) {
+                    // too large for an int
                 }
-            } catch (NumberFormatException e) {
-                // Not of the form.
             }
             throw new InvalidValueException();
         });
@@ -150,37 +150,19 @@ final class Parsers {
     }
 
     /**
-     * A user's stored password: a SCRAM-SHA-256 verifier, an md5 hash or plaintext. Text that
-     * starts like a SCRAM verifier but is malformed is rejected rather than taken as plaintext.
+     * A user's stored password: a SCRAM-SHA-256 verifier, an md5 hash or plaintext, checked by the
+     * same parser that authentication uses, so the two never disagree. Text that starts like a
+     * verifier but is malformed is rejected rather than taken as plaintext.
      */
     static ValueParser<Secret> storedPassword() {
         return new ValueParser<>("a SCRAM-SHA-256 verifier, an md5 hash or a plaintext password", text -> {
-            if (text.startsWith(SCRAM_PREFIX) && !isScramVerifier(text)) {
-                throw new InvalidValueException("starts like a SCRAM verifier but is not one; expected "
-                        + "SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey> as in pg_authid");
+            try {
+                PasswordVerifier.parse("", text);
+            } catch (IllegalArgumentException e) {
+                throw new InvalidValueException(e.getMessage()); // never contains the password
             }
             return new Secret(text);
         });
-    }
-
-    static boolean isMd5Hash(String stored) {
-        return MD5_HASH.matcher(stored).matches();
-    }
-
-    static boolean isScramVerifier(String stored) {
-        Matcher m = SCRAM_VERIFIER.matcher(stored);
-        if (!m.matches()) {
-            return false;
-        }
-        try {
-            Base64.Decoder base64 = Base64.getDecoder();
-            return Integer.parseInt(m.group(1)) > 0
-                    && base64.decode(m.group(2)).length > 0
-                    && base64.decode(m.group(3)).length == 32
-                    && base64.decode(m.group(4)).length == 32;
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
     }
 
     private static int utf8Length(String text) {

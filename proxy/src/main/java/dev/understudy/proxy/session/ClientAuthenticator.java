@@ -21,7 +21,10 @@ import java.io.IOException;
 import java.security.SecureRandom;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.HexFormat;
 
 /**
  * Authenticates a client against the proxy's own users, as PostgreSQL would: SCRAM-SHA-256, or md5
@@ -32,6 +35,10 @@ final class ClientAuthenticator {
 
     private static final String SCRAM = "SCRAM-SHA-256";
     private static final SecureRandom RANDOM = new SecureRandom();
+
+    /** Keys of the mock verifier: random, so the mock exchange can never succeed. */
+    private static final byte[] MOCK_KEY = randomBytes(32);
+    private static final byte[] MOCK_SALT_SECRET = randomBytes(32);
 
     private final FrameReader reader;
     private final ClientChannel client;
@@ -45,7 +52,7 @@ final class ClientAuthenticator {
     void authenticate(String userName, Optional<Credentials.User> user, AuthMethod method)
             throws ProxyException, IOException {
         PasswordVerifier verifier = user.map(Credentials.User::verifier)
-                .orElseGet(() -> PasswordVerifier.parse(userName, UUID.randomUUID().toString()));
+                .orElseGet(() -> mockVerifier(userName, method));
         boolean ok = switch (verifier) {
             case PasswordVerifier.Scram s -> scram(s);
             case PasswordVerifier.Md5 m -> md5(m);
@@ -81,6 +88,35 @@ final class ClientAuthenticator {
         RANDOM.nextBytes(salt);
         client.send(BackendCodec.encode(new AuthenticationMd5Password(salt)));
         return Md5Auth.verify(verifier, salt, FrontendCodec.decodePassword(readResponse()));
+    }
+
+    /**
+     * What an unknown user is checked against, as PostgreSQL does: the same kind of exchange as a
+     * real user gets, with a salt that is stable per name (asking twice shows nothing), and no
+     * key derivation, so probing names costs the proxy nothing and takes the same time.
+     */
+    private static PasswordVerifier mockVerifier(String userName, AuthMethod method) {
+        byte[] digest = sha256(MOCK_SALT_SECRET, userName.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        if (method == AuthMethod.MD5) {
+            return new PasswordVerifier.Md5("md5" + HexFormat.of().formatHex(digest, 0, 16));
+        }
+        return new PasswordVerifier.Scram(4096, Arrays.copyOf(digest, 16), MOCK_KEY, MOCK_KEY);
+    }
+
+    private static byte[] sha256(byte[] a, byte[] b) {
+        try {
+            MessageDigest d = MessageDigest.getInstance("SHA-256");
+            d.update(a);
+            return d.digest(b);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static byte[] randomBytes(int n) {
+        byte[] b = new byte[n];
+        RANDOM.nextBytes(b);
+        return b;
     }
 
     /** The payload of the next message, which must be a 'p' response. */

@@ -90,7 +90,7 @@ class SecretMaskingTest {
                 .user("app", "SCRAM-SHA-256$4096:" + SECRET, false)
                 .build());
 
-        assertEquals("users[0].password: starts like a SCRAM verifier but is not one; expected"
-                + " SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey> as in pg_authid", e.getMessage());
+        assertTrue(e.getMessage().startsWith("users[0].password: malformed SCRAM-SHA-256 verifier"), e.getMessage());
+        assertFalse(e.getMessage().contains(SECRET), e.getMessage());
     }
 }

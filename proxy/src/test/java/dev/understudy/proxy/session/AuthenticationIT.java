@@ -49,6 +49,8 @@ class AuthenticationIT {
             }
             SQLException e = assertThrows(SQLException.class, () -> DriverManager.getConnection(fx.url(""), "dave", "nope"));
             assertEquals("28P01", e.getSQLState());
+            SQLException unknown = assertThrows(SQLException.class, () -> DriverManager.getConnection(fx.url(""), "nobody", "nope"));
+            assertEquals("28P01", unknown.getSQLState(), "an unknown user gets the same md5 exchange and error");
         }
     }
 
