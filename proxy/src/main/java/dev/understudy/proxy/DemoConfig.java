@@ -22,6 +22,8 @@ final class DemoConfig {
         tree.put("listen", Map.of("host", "127.0.0.1", "port", PORT));
         tree.put("backend", Map.of("user", "understudy", "password", cluster.backendPassword()));
         tree.put("zookeeper", Map.of("connect", cluster.zookeeper().connectString()));
+        // The demo's replicas are not kept in sync until change data capture lands: reads stay on the master.
+        tree.put("routing", Map.of("replica_reads", false));
         List<Object> nodes = new ArrayList<>();
         for (PgNode n : cluster.nodes()) {
             nodes.add(Map.of("name", n.name(), "host", n.host(), "port", n.port(),

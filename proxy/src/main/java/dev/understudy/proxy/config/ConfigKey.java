@@ -51,6 +51,18 @@ public enum ConfigKey {
             "Port of the in-process ZooKeeper server; 0 picks a free port. Only allowed when"
                     + " `zookeeper.connect` is empty."),
 
+    ROUTING_REPLICA_READS("routing.replica_reads", "true", Parsers.bool(),
+            "Whether reads may go to replicas. false sends every statement to the master (the demo cluster"
+                    + " does so until its replicas are kept in sync)."),
+    ROUTING_BALANCE("routing.balance", "round-robin", Parsers.balance(),
+            "How a read picks among eligible replicas: `round-robin` (in turn, by weight) or"
+                    + " `least-outstanding` (fewest requests in flight from this proxy, relative to weight)."),
+    ROUTING_CONSISTENCY("routing.consistency", "read-your-writes", Parsers.consistency(),
+            "Default consistency of a session: `eventual` (reads from any eligible replica),"
+                    + " `read-your-writes` (after a session commits a write, its reads go only to replicas that"
+                    + " have applied it, else to the master), `strong` (everything to the master). A session"
+                    + " changes its own with `SET understudy.consistency = '...'`."),
+
     NODES_NAME("nodes[].name", null, Parsers.name("[a-zA-Z0-9_-]+"),
             "Unique name of the node, used in logs, metrics and admin commands.",
             Trait.REQUIRED),
@@ -61,6 +73,9 @@ public enum ConfigKey {
             "Port of the PostgreSQL server."),
     NODES_ROLE("nodes[].role", "replica", Parsers.role(),
             "The role the node has when the cluster first starts."),
+    NODES_WEIGHT("nodes[].weight", "1", Parsers.intBetween(0, 1000),
+            "Share of reads a replica serves relative to the other replicas (2 serves twice as many as 1);"
+                    + " 0 serves none unless no other replica is eligible."),
 
     USERS_NAME("users[].name", null, Parsers.roleName(),
             "Unique role name a client logs in with.",
@@ -71,7 +86,9 @@ public enum ConfigKey {
                     + " or the plaintext password (either method).",
             Trait.REQUIRED, Trait.SECRET),
     USERS_ADMIN("users[].admin", "false", Parsers.bool(),
-            "Whether the role may use the proxy's admin commands.");
+            "Whether the role may use the proxy's admin commands."),
+    USERS_CONSISTENCY("users[].consistency", "", Parsers.consistencyOrEmpty(),
+            "The role's consistency level; empty: `routing.consistency`.");
 
     /** Properties of a key beyond its default. */
     enum Trait {

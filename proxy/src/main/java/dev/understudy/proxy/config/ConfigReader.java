@@ -1,6 +1,8 @@
 package dev.understudy.proxy.config;
 
 import dev.understudy.proxy.auth.Md5Auth;
+import dev.understudy.proxy.routing.Balance;
+import dev.understudy.proxy.routing.Consistency;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -73,6 +75,9 @@ final class ConfigReader {
                 (Duration) values.get(ConfigKey.BACKEND_CONNECT_TIMEOUT_MS),
                 zookeeper,
                 (Integer) values.get(ConfigKey.ZOOKEEPER_EMBEDDED_PORT),
+                new RoutingConfig((Boolean) values.get(ConfigKey.ROUTING_REPLICA_READS),
+                        (Balance) values.get(ConfigKey.ROUTING_BALANCE),
+                        (Consistency) values.get(ConfigKey.ROUTING_CONSISTENCY)),
                 nodes,
                 users);
     }
@@ -85,7 +90,8 @@ final class ConfigReader {
             String path = "nodes[" + i + "]";
             Map<ConfigKey, Object> v = element(elements.get(i), path, Section.NODES);
             NodeConfig node = new NodeConfig((String) v.get(ConfigKey.NODES_NAME), (String) v.get(ConfigKey.NODES_HOST),
-                    (Integer) v.get(ConfigKey.NODES_PORT), (NodeConfig.Role) v.get(ConfigKey.NODES_ROLE));
+                    (Integer) v.get(ConfigKey.NODES_PORT), (NodeConfig.Role) v.get(ConfigKey.NODES_ROLE),
+                    (Integer) v.get(ConfigKey.NODES_WEIGHT));
             String first = pathOfName.putIfAbsent(node.name(), path);
             if (first != null) {
                 throw fail(path + ".name", "duplicate node " + ConfigKey.quote(node.name()) + ", also " + first);
@@ -114,7 +120,7 @@ final class ConfigReader {
             String path = "users[" + i + "]";
             Map<ConfigKey, Object> v = element(elements.get(i), path, Section.USERS);
             UserConfig user = new UserConfig((String) v.get(ConfigKey.USERS_NAME), (Secret) v.get(ConfigKey.USERS_PASSWORD),
-                    (Boolean) v.get(ConfigKey.USERS_ADMIN));
+                    (Boolean) v.get(ConfigKey.USERS_ADMIN), consistency(v.get(ConfigKey.USERS_CONSISTENCY)));
             String first = pathOfName.putIfAbsent(user.name(), path);
             if (first != null) {
                 throw fail(path + ".name", "duplicate user " + ConfigKey.quote(user.name()) + ", also " + first);
@@ -193,11 +199,19 @@ final class ConfigReader {
             case Secret s -> s.reveal();
             case AuthMethod m -> m.configName();
             case NodeConfig.Role r -> r.configName();
+            case Consistency c -> c.configName();
+            case Balance b -> b.configName();
             case Map<?, ?> m -> throw fail(path, "must be a single value, got a mapping");
             case Collection<?> c -> throw fail(path, "must be a single value, got a list");
             default -> throw fail(path, "must be a single value, got a " + raw.getClass().getSimpleName());
         };
         return key.parse(path, text, location(path));
+    }
+
+    /** The value of {@code users[].consistency}, parsed as an Optional. */
+    @SuppressWarnings("unchecked")
+    private static Optional<Consistency> consistency(Object parsed) {
+        return (Optional<Consistency>) parsed;
     }
 
     private Map<?, ?> mapping(Object raw, String path) throws ConfigException {

@@ -4,7 +4,7 @@ import java.util.Locale;
 import java.util.Objects;
 
 /** One PostgreSQL server behind the proxy (an element of {@code nodes}). */
-public record NodeConfig(String name, String host, int port, Role role) {
+public record NodeConfig(String name, String host, int port, Role role, int weight) {
 
     /** The role a node starts in; failover changes the live role, not the configuration. */
     public enum Role {
@@ -21,6 +21,14 @@ public record NodeConfig(String name, String host, int port, Role role) {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(role, "role");
+        if (weight < 0) {
+            throw new IllegalArgumentException("weight " + weight + " < 0");
+        }
+    }
+
+    /** A node with weight 1. */
+    public NodeConfig(String name, String host, int port, Role role) {
+        this(name, host, port, role, 1);
     }
 
     /** {@code host:port}, with brackets around an IPv6 literal. */

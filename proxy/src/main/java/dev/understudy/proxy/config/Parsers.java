@@ -1,5 +1,8 @@
 package dev.understudy.proxy.config;
 
+import dev.understudy.proxy.routing.Balance;
+import dev.understudy.proxy.routing.Consistency;
+
 import dev.understudy.proxy.auth.PasswordVerifier;
 import dev.understudy.proxy.config.ValueParser.InvalidValueException;
 import java.nio.charset.StandardCharsets;
@@ -7,6 +10,7 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /** The parsers named in {@link ConfigKey}: each checks one value and returns it typed. */
@@ -103,6 +107,23 @@ final class Parsers {
     static ValueParser<AuthMethod> authMethod() {
         return new ValueParser<>("scram-sha-256 or md5",
                 text -> AuthMethod.fromConfigName(text.strip()).orElseThrow(InvalidValueException::new));
+    }
+
+    static ValueParser<Balance> balance() {
+        return new ValueParser<>("round-robin or least-outstanding",
+                text -> Balance.fromConfigName(text).orElseThrow(InvalidValueException::new));
+    }
+
+    static ValueParser<Consistency> consistency() {
+        return new ValueParser<>("eventual, read-your-writes or strong",
+                text -> Consistency.fromConfigName(text).orElseThrow(InvalidValueException::new));
+    }
+
+    /** A consistency level, or empty text for "the default" (parsed as {@code Optional}). */
+    static ValueParser<Optional<Consistency>> consistencyOrEmpty() {
+        return new ValueParser<>("eventual, read-your-writes, strong, or empty", text -> text.isBlank()
+                ? Optional.empty()
+                : Optional.of(Consistency.fromConfigName(text).orElseThrow(InvalidValueException::new)));
     }
 
     static ValueParser<NodeConfig.Role> role() {

@@ -1,5 +1,6 @@
 package dev.understudy.proxy.config;
 
+import dev.understudy.proxy.routing.Consistency;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,6 +31,7 @@ public record ProxyConfig(
         Duration backendConnectTimeout,
         String zookeeperConnect,
         int zookeeperEmbeddedPort,
+        RoutingConfig routing,
         List<NodeConfig> nodes,
         List<UserConfig> users) {
 
@@ -43,6 +45,7 @@ public record ProxyConfig(
         Objects.requireNonNull(backendPassword, "backendPassword");
         Objects.requireNonNull(backendConnectTimeout, "backendConnectTimeout");
         Objects.requireNonNull(zookeeperConnect, "zookeeperConnect");
+        Objects.requireNonNull(routing, "routing");
         nodes = List.copyOf(nodes);
         users = List.copyOf(users);
     }
@@ -69,6 +72,11 @@ public record ProxyConfig(
     /** A builder for code (the demo cluster); {@link Builder#build()} applies the same checks as a file. */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /** The nodes configured with role replica, in file order. */
+    public List<NodeConfig> replicas() {
+        return nodes.stream().filter(n -> n.role() == NodeConfig.Role.REPLICA).toList();
     }
 
     /** The one node configured with role master. */
@@ -100,18 +108,23 @@ public record ProxyConfig(
         put(out, ConfigKey.BACKEND_CONNECT_TIMEOUT_MS, backendConnectTimeout.toMillis());
         put(out, ConfigKey.ZOOKEEPER_CONNECT, zookeeperConnect);
         put(out, ConfigKey.ZOOKEEPER_EMBEDDED_PORT, zookeeperEmbeddedPort);
+        put(out, ConfigKey.ROUTING_REPLICA_READS, routing.replicaReads());
+        put(out, ConfigKey.ROUTING_BALANCE, routing.balance().configName());
+        put(out, ConfigKey.ROUTING_CONSISTENCY, routing.consistency().configName());
         for (int i = 0; i < nodes.size(); i++) {
             NodeConfig node = nodes.get(i);
             put(out, i, ConfigKey.NODES_NAME, node.name());
             put(out, i, ConfigKey.NODES_HOST, node.host());
             put(out, i, ConfigKey.NODES_PORT, node.port());
             put(out, i, ConfigKey.NODES_ROLE, node.role().configName());
+            put(out, i, ConfigKey.NODES_WEIGHT, node.weight());
         }
         for (int i = 0; i < users.size(); i++) {
             UserConfig user = users.get(i);
             put(out, i, ConfigKey.USERS_NAME, user.name());
             put(out, i, ConfigKey.USERS_PASSWORD, user.password().reveal());
             put(out, i, ConfigKey.USERS_ADMIN, user.admin());
+            put(out, i, ConfigKey.USERS_CONSISTENCY, user.consistency().map(Consistency::configName).orElse(""));
         }
         return Collections.unmodifiableSequencedMap(out);
     }

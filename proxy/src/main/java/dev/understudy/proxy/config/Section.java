@@ -13,6 +13,7 @@ enum Section {
     AUTH("auth", false, "How clients authenticate to the proxy. The proxy checks passwords itself, against `users`."),
     BACKEND("backend", false, "How the proxy connects to the PostgreSQL nodes."),
     ZOOKEEPER("zookeeper", false, "Where the proxies keep leadership and topology."),
+    ROUTING("routing", false, "Where statements run: see docs/routing.md for the rules."),
     NODES("nodes", true, "The PostgreSQL servers. Required: a list of at least one node, exactly one of them"
             + " with `role: master`; names and host:port pairs are unique."),
     USERS("users", true, "The roles clients log in as; the proxy authenticates them itself. Required: a list"

@@ -22,15 +22,6 @@ public final class RouteDecider {
         CURRENT
     }
 
-    /** Per session or user: how fresh reads must be. */
-    public enum Consistency {
-        /** Reads from any eligible replica. */
-        EVENTUAL,
-        /** After a commit, reads only from replicas that have applied it (the selector checks). */
-        READ_YOUR_WRITES,
-        /** Everything on the master. */
-        STRONG
-    }
 
     /**
      * What the session is doing.

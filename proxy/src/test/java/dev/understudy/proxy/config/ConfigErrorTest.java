@@ -85,7 +85,7 @@ class ConfigErrorTest {
                 Arguments.of("listen:\n  max-connections: 5\n" + REQUIRED_SECTIONS,
                         "listen.max-connections: unknown key (did you mean listen.max_connections?) (at %s line 2)"),
                 Arguments.of("metrics:\n  port: 9090\n" + REQUIRED_SECTIONS,
-                        "metrics: unknown key (known keys: cluster, listen, tls, auth, backend, zookeeper, nodes, users) (at %s line 1)"),
+                        "metrics: unknown key (known keys: cluster, listen, tls, auth, backend, zookeeper, routing, nodes, users) (at %s line 1)"),
                 Arguments.of("listen: 7432\n" + REQUIRED_SECTIONS,
                         "listen: must be a mapping of keys, got a single value (at %s line 1)"),
                 Arguments.of("listen:\n  port: [1, 2]\n" + REQUIRED_SECTIONS,

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.understudy.proxy.config.NodeConfig.Role;
+import dev.understudy.proxy.routing.Balance;
+import dev.understudy.proxy.routing.Consistency;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -45,6 +47,10 @@ class ProxyConfigTest {
                   connect_timeout_ms: 1500
                 zookeeper:
                   connect: zk1:2181,zk2:2181/understudy
+                routing:
+                  replica_reads: false
+                  balance: least-outstanding
+                  consistency: eventual
                 nodes:
                   - name: pg1
                     host: 10.0.0.5
@@ -54,6 +60,7 @@ class ProxyConfigTest {
                     host: 10.0.0.6
                     port: 5433
                     role: replica
+                    weight: 3
                 users:
                   - name: app
                     password: "%s"
@@ -61,15 +68,17 @@ class ProxyConfigTest {
                   - name: ops
                     password: plain
                     admin: true
+                    consistency: strong
                 """.formatted(cert, key, VERIFIER));
 
         assertEquals(new ProxyConfig("prod", "0.0.0.0", 6543, 200, 1_048_576, Optional.of(cert), Optional.of(key),
                 AuthMethod.SCRAM_SHA_256, "understudy", new Secret("secret"), Duration.ofMillis(1500),
                 "zk1:2181,zk2:2181/understudy", 0,
+                new RoutingConfig(false, Balance.LEAST_OUTSTANDING, Consistency.EVENTUAL),
                 List.of(new NodeConfig("pg1", "10.0.0.5", 5432, Role.MASTER),
-                        new NodeConfig("pg2", "10.0.0.6", 5433, Role.REPLICA)),
+                        new NodeConfig("pg2", "10.0.0.6", 5433, Role.REPLICA, 3)),
                 List.of(new UserConfig("app", new Secret(VERIFIER), false),
-                        new UserConfig("ops", new Secret("plain"), true))), config);
+                        new UserConfig("ops", new Secret("plain"), true, Optional.of(Consistency.STRONG)))), config);
     }
 
     @Test

@@ -1,7 +1,6 @@
 package dev.understudy.proxy.routing;
 
 import dev.understudy.proxy.routing.FunctionVolatility.Volatility;
-import dev.understudy.proxy.routing.RouteDecider.Consistency;
 import dev.understudy.proxy.routing.RouteDecider.SessionView;
 import dev.understudy.proxy.routing.RouteDecider.Target;
 import java.util.Map;
