@@ -2,20 +2,37 @@ package dev.understudy.proxy;
 
 import dev.understudy.election.EmbeddedZooKeeper;
 import dev.understudy.proxy.backend.BackendConnection;
+import dev.understudy.proxy.cluster.DatabaseNode;
+import dev.understudy.proxy.cluster.Topology;
 import dev.understudy.proxy.config.ConfigException;
 import dev.understudy.proxy.config.NodeConfig;
 import dev.understudy.proxy.config.ProxyConfig;
 import dev.understudy.proxy.demo.WorkDirectory;
+import dev.understudy.proxy.routing.ClassificationCache;
+import dev.understudy.proxy.routing.Consistency;
+import dev.understudy.proxy.routing.FunctionCatalog;
+import dev.understudy.proxy.routing.FunctionVolatility;
+import dev.understudy.proxy.routing.ReplicaSelector;
 import dev.understudy.proxy.server.PgServer;
 import dev.understudy.proxy.server.TlsContexts;
 import dev.understudy.proxy.session.Credentials;
 import dev.understudy.proxy.session.SessionEnvironment;
 import dev.understudy.proxy.session.SessionRegistry;
 import java.io.IOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
 import javax.net.ssl.SSLSocketFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,6 +45,8 @@ public final class UnderstudyNode implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(UnderstudyNode.class);
     private static final Duration AUTHENTICATION_TIMEOUT = Duration.ofSeconds(60);
+    /** Distinct statement texts whose classification is kept. */
+    private static final int CLASSIFICATION_CACHE = 10_000;
 
     private final ProxyConfig config;
     private final EmbeddedZooKeeper zookeeper;
@@ -48,11 +67,15 @@ public final class UnderstudyNode implements AutoCloseable {
     public static UnderstudyNode start(ProxyConfig config) throws ConfigException, IOException {
         Credentials credentials = Credentials.of(config.users());
         SSLSocketFactory tls = tls(config);
-        NodeConfig master = config.master();
-        BackendConnection.Target target = new BackendConnection.Target(master.name(), master.host(), master.port(),
-                config.backendUser(), config.backendPassword().reveal(), config.backendConnectTimeout());
+        Topology topology = topology(config);
+        Map<String, Consistency> userConsistency = new HashMap<>();
+        config.users().forEach(u -> u.consistency().ifPresent(c -> userConsistency.put(u.name(), c)));
         SessionEnvironment env = new SessionEnvironment(credentials, config.authMethod(), config.maxMessageBytes(),
-                AUTHENTICATION_TIMEOUT, tls, new SessionRegistry(config.maxConnections()), () -> target);
+                AUTHENTICATION_TIMEOUT, tls, new SessionRegistry(config.maxConnections()), () -> topology,
+                config.routing().replicaReads() && !topology.replicas().isEmpty(),
+                new ReplicaSelector(config.routing().balance()), new ClassificationCache(CLASSIFICATION_CACHE),
+                new FunctionCatalog(database -> readFunctions(topology.master(), database)),
+                config.routing().consistency(), Map.copyOf(userConsistency));
         EmbeddedZooKeeper zookeeper = null;
         Path zookeeperDir = null;
         if (config.zookeeperConnect().isEmpty()) {
@@ -68,9 +91,48 @@ public final class UnderstudyNode implements AutoCloseable {
             throw new IOException("cannot listen on " + config.listenHost() + ":" + config.listenPort()
                     + " (listen.host / listen.port): " + e.getMessage(), e);
         }
-        log.info("cluster {}: writes and reads go to master {} at {}:{}", config.clusterName(), master.name(),
-                master.host(), master.port());
+        NodeConfig master = config.master();
+        if (env.replicaReads()) {
+            log.info("cluster {}: writes go to master {} at {}:{}, reads to replicas {}", config.clusterName(),
+                    master.name(), master.host(), master.port(), topology.replicas());
+        } else {
+            log.info("cluster {}: writes and reads go to master {} at {}:{}", config.clusterName(), master.name(),
+                    master.host(), master.port());
+        }
         return new UnderstudyNode(config, zookeeper, zookeeperDir, pg);
+    }
+
+    private static Topology topology(ProxyConfig config) {
+        DatabaseNode master = null;
+        List<DatabaseNode> replicas = new ArrayList<>();
+        for (NodeConfig n : config.nodes()) {
+            DatabaseNode node = new DatabaseNode(new BackendConnection.Target(n.name(), n.host(), n.port(),
+                    config.backendUser(), config.backendPassword().reveal(), config.backendConnectTimeout()), n.weight());
+            if (n.role() == NodeConfig.Role.MASTER) {
+                master = node;
+            } else {
+                replicas.add(node);
+            }
+        }
+        return new Topology(1, master, replicas);
+    }
+
+    /** Reads a database's function volatility from the master over JDBC, as the proxy's own role. */
+    private static FunctionVolatility readFunctions(DatabaseNode master, String database) throws SQLException {
+        BackendConnection.Target t = master.target();
+        Properties props = new Properties();
+        props.setProperty("user", t.user());
+        props.setProperty("password", t.password());
+        props.setProperty("ApplicationName", "understudy catalog");
+        props.setProperty("connectTimeout", Long.toString(Math.max(1, t.connectTimeout().toSeconds())));
+        String url = "jdbc:postgresql://" + hostForUrl(t.host()) + ":" + t.port() + "/" + URLEncoder.encode(database, StandardCharsets.UTF_8);
+        try (Connection c = DriverManager.getConnection(url, props)) {
+            return FunctionVolatility.load(c);
+        }
+    }
+
+    private static String hostForUrl(String host) {
+        return host.indexOf(':') >= 0 ? "[" + host + "]" : host;
     }
 
     private static SSLSocketFactory tls(ProxyConfig config) throws ConfigException {

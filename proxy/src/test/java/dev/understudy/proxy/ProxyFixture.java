@@ -24,11 +24,13 @@ public final class ProxyFixture implements AutoCloseable {
 
     private final Path work;
     private final PgNode db;
+    private final List<PgNode> replicas;
     private final UnderstudyNode node;
 
-    private ProxyFixture(Path work, PgNode db, UnderstudyNode node) {
+    private ProxyFixture(Path work, PgNode db, List<PgNode> replicas, UnderstudyNode node) {
         this.work = work;
         this.db = db;
+        this.replicas = replicas;
         this.node = node;
     }
 
@@ -38,15 +40,34 @@ public final class ProxyFixture implements AutoCloseable {
 
     /** Starts with the default configuration tree, changed by {@code customize} (e.g. auth, tls, users). */
     public static ProxyFixture start(Consumer<Map<String, Object>> customize) throws Exception {
+        return start(0, customize);
+    }
+
+    /**
+     * Starts a master and {@code replicas} more servers configured as its replicas (pg2, pg3...).
+     * Nothing keeps them in sync: a test creates what it needs on each.
+     */
+    @SuppressWarnings("unchecked")
+    public static ProxyFixture start(int replicas, Consumer<Map<String, Object>> customize) throws Exception {
         Path work = Files.createTempDirectory("understudy-it-");
-        PgNode db = PgNode.start("pg1", 0, work.resolve("pg1"), BACKEND_PASSWORD);
+        List<PgNode> started = new ArrayList<>();
         try {
+            PgNode db = PgNode.start("pg1", 0, work.resolve("pg1"), BACKEND_PASSWORD);
+            started.add(db);
+            for (int i = 2; i < 2 + replicas; i++) {
+                started.add(PgNode.start("pg" + i, 0, work.resolve("pg" + i), BACKEND_PASSWORD));
+            }
             Map<String, Object> tree = configTree(db);
+            List<Object> nodes = (List<Object>) tree.get("nodes");
+            for (PgNode r : started.subList(1, started.size())) {
+                nodes.add(new LinkedHashMap<>(Map.of("name", r.name(), "host", r.host(), "port", r.port(), "role", "replica")));
+            }
             customize.accept(tree);
             UnderstudyNode node = UnderstudyNode.start(ProxyConfig.fromTree(tree));
-            return new ProxyFixture(work, db, node);
+            return new ProxyFixture(work, db, List.copyOf(started.subList(1, started.size())), node);
         } catch (Exception | Error e) {
-            db.close();
+            started.forEach(PgNode::close);
+            WorkDirectory.delete(work);
             throw e;
         }
     }
@@ -74,6 +95,18 @@ public final class ProxyFixture implements AutoCloseable {
         return db;
     }
 
+    /** The servers configured as replicas, in order (pg2, pg3, ...). */
+    public List<PgNode> replicas() {
+        return replicas;
+    }
+
+    /** The master and the replicas. */
+    public List<PgNode> allDatabases() {
+        List<PgNode> all = new ArrayList<>(List.of(db));
+        all.addAll(replicas);
+        return all;
+    }
+
     public UnderstudyNode node() {
         return node;
     }
@@ -97,6 +130,7 @@ public final class ProxyFixture implements AutoCloseable {
     public void close() throws java.io.IOException {
         node.close();
         db.close();
+        replicas.forEach(PgNode::close);
         WorkDirectory.delete(work);
     }
 }

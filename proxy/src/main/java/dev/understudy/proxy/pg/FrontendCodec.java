@@ -126,6 +126,16 @@ public final class FrontendCodec {
         return MessageBuilder.typed('Q').cstring(sql).build();
     }
 
+    /** 'C' Close of a prepared statement ('S') or portal ('P'). */
+    public static byte[] close(char kind, String name) {
+        return MessageBuilder.typed('C').int8(kind).cstring(name).build();
+    }
+
+    /** 'S' Sync. */
+    public static byte[] sync() {
+        return MessageBuilder.typed('S').build();
+    }
+
     /** 'X' Terminate. */
     public static byte[] terminate() {
         return MessageBuilder.typed('X').build();

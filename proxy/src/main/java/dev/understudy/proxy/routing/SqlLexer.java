@@ -76,6 +76,11 @@ final class SqlLexer {
         return text;
     }
 
+    /** Offset of the current token's first character in the text (inside the quotes of a quoted identifier). */
+    int start() {
+        return start;
+    }
+
     /** Whether the token is the word {@code w} (given in lower case), without allocating. */
     boolean isWord(String w) {
         return type == Type.WORD && end - start == w.length() && sql.regionMatches(true, start, w, 0, w.length());

@@ -5,6 +5,7 @@ import dev.understudy.proxy.ProxyException.Kind;
 import dev.understudy.proxy.backend.BackendConnection;
 import dev.understudy.proxy.backend.BackendRefusedException;
 import dev.understudy.proxy.backend.BackendRelay;
+import dev.understudy.proxy.cluster.DatabaseNode;
 import dev.understudy.proxy.pg.BackendCodec;
 import dev.understudy.proxy.pg.BackendMessage.BackendKeyData;
 import dev.understudy.proxy.pg.BackendMessage.NegotiateProtocolVersion;
@@ -55,6 +56,9 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
     private volatile SessionState state = SessionState.STARTUP;
     private SessionRegistry.CancelKey cancelKey;
     private volatile BackendConnection backend;
+    private volatile Router router;
+    private DatabaseNode masterNode;
+    private Map<String, String> backendParameters;
     private volatile char transactionStatus = 'I';
 
     public PgSession(Socket socket, SessionEnvironment env) throws IOException {
@@ -71,7 +75,8 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
             if (startup == null) {
                 return; // a CancelRequest, served
             }
-            relay(login(startup));
+            FrameReader reader = login(startup);
+            relay(reader, startup.parameters().get("user"));
         } catch (ProxyException e) {
             logFailure(e);
             client.sendQuietly(PgErrors.encode(e, true));
@@ -171,9 +176,10 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
         state = SessionState.AUTHENTICATING;
         new ClientAuthenticator(reader, client).authenticate(user, env.credentials().user(user), env.authMethod());
         state = SessionState.CONNECTING;
-        BackendConnection.Target target = env.master().get();
-        backend = BackendConnection.open(target, forward);
-        log.debug("logged in to {} for database {}", target.nodeName(), forward.get("database"));
+        masterNode = env.topology().get().master();
+        backend = BackendConnection.open(masterNode.target(), forward);
+        backendParameters = forward;
+        log.debug("logged in to {} for database {}", masterNode.name(), forward.get("database"));
         ByteArrayOutputStream hello = new ByteArrayOutputStream(512);
         for (ParameterStatus p : backend.parameters()) {
             hello.writeBytes(BackendCodec.encode(p));
@@ -185,9 +191,15 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
         return reader;
     }
 
-    /** The steady state: client frames checked and relayed to the database in runs. */
-    private void relay(FrameReader reader) throws IOException, ProxyException {
+    /** The steady state: client frames checked, routed when replicas serve reads, and relayed. */
+    private void relay(FrameReader reader, String user) throws IOException, ProxyException {
         state = SessionState.ACTIVE;
+        if (env.replicaReads()) {
+            router = new Router(env, client, id, backendParameters.get("database"), backendParameters, masterNode,
+                    backend, env.consistencyOf(user));
+            router.run(reader);
+            return;
+        }
         BackendConnection db = backend;
         Thread.ofVirtual().name("relay-" + id).start(() -> {
             MDC.put("session", id);
@@ -216,7 +228,7 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
     }
 
     @Override
-    public void readyForQuery(BackendConnection from, char status) {
+    public void readyForQuery(BackendConnection from, char status, boolean error) {
         transactionStatus = status;
     }
 
@@ -236,7 +248,8 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
 
     /** Cancels what the database is running for this session (from another connection's thread). */
     void cancelRunningQuery() {
-        BackendConnection db = backend;
+        Router r = router;
+        BackendConnection db = r != null ? r.currentConnection() : backend;
         if (db == null) {
             return;
         }
@@ -271,8 +284,11 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
         if (!closing.compareAndSet(false, true)) {
             return;
         }
+        Router r = router;
         BackendConnection db = backend;
-        if (db != null) {
+        if (r != null) {
+            r.close();
+        } else if (db != null) {
             db.terminate();
         }
         client.close();

@@ -1,8 +1,13 @@
 package dev.understudy.proxy.session;
 
-import dev.understudy.proxy.backend.BackendConnection;
+import dev.understudy.proxy.cluster.Topology;
 import dev.understudy.proxy.config.AuthMethod;
+import dev.understudy.proxy.routing.ClassificationCache;
+import dev.understudy.proxy.routing.Consistency;
+import dev.understudy.proxy.routing.FunctionCatalog;
+import dev.understudy.proxy.routing.ReplicaSelector;
 import java.time.Duration;
+import java.util.Map;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLSocketFactory;
 
@@ -10,7 +15,10 @@ import javax.net.ssl.SSLSocketFactory;
  * What every session of one listener shares.
  *
  * @param tls the server-side TLS factory, or null when TLS is off (SSLRequest answered 'N')
- * @param master where writes go now, with the proxy's credentials (read again for each session)
+ * @param topology the master and replicas now, with the proxy's credentials (read again for each
+ *     session and each replica connection)
+ * @param replicaReads whether reads may leave the master at all ({@code routing.replica_reads})
+ * @param userConsistency the consistency of users that have their own; others get {@code defaultConsistency}
  */
 public record SessionEnvironment(
         Credentials credentials,
@@ -19,5 +27,16 @@ public record SessionEnvironment(
         Duration authenticationTimeout,
         SSLSocketFactory tls,
         SessionRegistry registry,
-        Supplier<BackendConnection.Target> master) {
+        Supplier<Topology> topology,
+        boolean replicaReads,
+        ReplicaSelector selector,
+        ClassificationCache classifier,
+        FunctionCatalog functions,
+        Consistency defaultConsistency,
+        Map<String, Consistency> userConsistency) {
+
+    /** The consistency a session of {@code user} starts with. */
+    public Consistency consistencyOf(String user) {
+        return userConsistency.getOrDefault(user, defaultConsistency);
+    }
 }

@@ -1,0 +1,240 @@
+package dev.understudy.proxy.session;
+
+import dev.understudy.proxy.backend.BackendConnection;
+import dev.understudy.proxy.backend.BackendRelay;
+import dev.understudy.proxy.cluster.DatabaseNode;
+import dev.understudy.proxy.pg.BackendMessage.ErrorResponse;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.MDC;
+
+/**
+ * One of a session's backend connections (to the master, or to the replica it reads from), with
+ * what the session must know about it: the units sent and not yet answered, what the relay
+ * reported back, the prepared statements it holds and how much of the session's state it has.
+ * The session thread sends; the connection's relay thread reports answers.
+ */
+final class BackendLink implements BackendRelay.Listener {
+
+    /** Which of the session's connections this is. */
+    enum Role { MASTER, REPLICA }
+
+    /** What a link reports to its session when the connection ends. */
+    interface Owner {
+        void linkClosed(BackendLink link, boolean afterFatal, Exception cause);
+    }
+
+    private final Role role;
+    private final DatabaseNode node;
+    private final BackendConnection connection;
+    private final BackendRelay relay;
+    private final Owner owner;
+
+    /** Statements prepared on this connection, by name (session thread only). */
+    final Map<String, PreparedStatements.Statement> prepared = new HashMap<>();
+    /** How far this connection has followed the session's state log (session thread only). */
+    long stateVersion;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition answered = lock.newCondition();
+    private final ArrayDeque<Unit> inFlight = new ArrayDeque<>();
+    private final ArrayDeque<Unit> done = new ArrayDeque<>();
+    private volatile char status = 'I';
+    private volatile boolean closed;
+
+    private BackendLink(Role role, DatabaseNode node, BackendConnection connection, ClientChannel client, Owner owner) {
+        this.role = role;
+        this.node = node;
+        this.connection = connection;
+        this.owner = owner;
+        this.relay = new BackendRelay(connection, client::send, this);
+    }
+
+    /** Wraps a logged-in connection and starts its relay thread. */
+    static BackendLink start(Role role, DatabaseNode node, BackendConnection connection, ClientChannel client,
+                             Owner owner, String sessionId) {
+        BackendLink link = new BackendLink(role, node, connection, client, owner);
+        Thread.ofVirtual().name("relay-" + sessionId + "-" + node.name()).start(() -> {
+            MDC.put("session", sessionId);
+            link.relay.run();
+        });
+        return link;
+    }
+
+    Role role() {
+        return role;
+    }
+
+    DatabaseNode node() {
+        return node;
+    }
+
+    BackendConnection connection() {
+        return connection;
+    }
+
+    boolean closed() {
+        return closed;
+    }
+
+    /** Transaction status of the last answered unit ('I', 'T', 'E'); exact when {@link #idle()}. */
+    char status() {
+        return status;
+    }
+
+    boolean idle() {
+        lock.lock();
+        try {
+            return inFlight.isEmpty();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Sends client messages making up {@code units} (each answered by one ReadyForQuery), possibly none. */
+    void send(byte[] buf, int off, int len, List<Unit> units) throws IOException {
+        if (!units.isEmpty()) {
+            lock.lock();
+            try {
+                inFlight.addAll(units);
+            } finally {
+                lock.unlock();
+            }
+            for (int i = 0; i < units.size(); i++) {
+                node.sent();
+            }
+        }
+        connection.write(buf, off, len);
+    }
+
+    /** Sends client messages that are part of a unit already sent (COPY data, a pipeline's rest). */
+    void sendMore(byte[] buf, int off, int len) throws IOException {
+        connection.write(buf, off, len);
+    }
+
+    /** The units answered since the last call, in order. */
+    List<Unit> takeAnswered() {
+        lock.lock();
+        try {
+            if (done.isEmpty()) {
+                return List.of();
+            }
+            List<Unit> out = new ArrayList<>(done);
+            done.clear();
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits until every unit sent has been answered. */
+    void awaitIdle() throws IOException {
+        lock.lock();
+        try {
+            while (!inFlight.isEmpty()) {
+                if (closed) {
+                    throw new IOException("connection to " + node.name() + " closed");
+                }
+                answered.await();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting for " + node.name());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Runs messages of the session's own on this connection ({@code queries} Query messages, or
+     * extended messages with as many Syncs) and keeps their answers from the client.
+     *
+     * @return the first error the database answered, or null
+     */
+    ErrorResponse exchange(byte[] messages, int queries, Duration timeout) throws IOException {
+        awaitIdle();
+        BackendRelay.Exchange e = new BackendRelay.Exchange(queries);
+        relay.divert(e);
+        connection.write(messages);
+        return e.await(timeout);
+    }
+
+    /** The units still unanswered, removed (after the connection failed), oldest first. */
+    List<Unit> abandon() {
+        lock.lock();
+        try {
+            List<Unit> out = new ArrayList<>(inFlight);
+            inFlight.clear();
+            out.forEach(u -> node.answered());
+            answered.signalAll();
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void readyForQuery(BackendConnection from, char transactionStatus, boolean error) {
+        status = transactionStatus;
+        lock.lock();
+        try {
+            Unit unit = inFlight.poll();
+            if (unit != null) {
+                unit.answered(transactionStatus, error);
+                done.add(unit);
+                node.answered();
+            }
+            answered.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void copyIn(BackendConnection from) {
+        lock.lock();
+        try {
+            Unit unit = inFlight.peek();
+            if (unit != null && unit.extended) {
+                // the Sync after this unit's Execute is ignored: the next unit's Sync answers both
+                inFlight.poll();
+                unit.answered('T', false); // its implicit transaction ends with the next unit
+                done.add(unit);
+                node.answered();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void backendClosed(BackendConnection from, boolean afterFatal, Exception cause) {
+        lock.lock();
+        try {
+            closed = true;
+            answered.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        owner.linkClosed(this, afterFatal, cause);
+    }
+
+    /** Closes the connection politely (Terminate); the relay then reports it closed. */
+    void terminate() {
+        closed = true;
+        connection.terminate();
+    }
+
+    @Override
+    public String toString() {
+        return role.name().toLowerCase(java.util.Locale.ROOT) + " " + node.name();
+    }
+}

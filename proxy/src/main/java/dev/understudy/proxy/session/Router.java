@@ -1,0 +1,750 @@
+package dev.understudy.proxy.session;
+
+import dev.understudy.proxy.ProxyException;
+import dev.understudy.proxy.ProxyException.Kind;
+import dev.understudy.proxy.backend.BackendConnection;
+import dev.understudy.proxy.backend.BackendRefusedException;
+import dev.understudy.proxy.cluster.DatabaseNode;
+import dev.understudy.proxy.cluster.Topology;
+import dev.understudy.proxy.pg.BackendCodec;
+import dev.understudy.proxy.pg.BackendMessage.ErrorResponse;
+import dev.understudy.proxy.pg.BackendMessage.ReadyForQuery;
+import dev.understudy.proxy.pg.FrameReader;
+import dev.understudy.proxy.pg.FrontendCodec;
+import dev.understudy.proxy.pg.FrontendMessage;
+import dev.understudy.proxy.pg.PgErrors;
+import dev.understudy.proxy.routing.Classification;
+import dev.understudy.proxy.routing.Classification.Route;
+import dev.understudy.proxy.routing.Classification.TransactionControl;
+import dev.understudy.proxy.routing.Consistency;
+import dev.understudy.proxy.routing.RouteDecider;
+import dev.understudy.proxy.routing.RouteDecider.Target;
+import dev.understudy.proxy.routing.SessionStatements;
+import dev.understudy.proxy.routing.SessionStatements.Statement;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Routes one session's requests between its master connection and one replica connection.
+ *
+ * <p>The unit of routing is a Query message, or the extended-protocol messages up to a Sync (one
+ * implicit transaction). A unit's messages are held until its Sync, classified together, and
+ * sent to one connection. The session moves to another connection only when the one it is on
+ * has answered everything (so answers reach the client in order, and the transaction status is
+ * exact), and never inside a transaction. Before a connection runs a unit it is given what the
+ * session did elsewhere: the settings (SET, RESET, DISCARD, DEALLOCATE ALL) that took effect, and
+ * the prepared statements the unit uses. Whatever the router cannot keep equal on both
+ * connections (SQL PREPARE, WITH HOLD cursors, set_config, a savepoint rolled back over a SET)
+ * pins the session to the master for the rest of its life.
+ */
+final class Router implements BackendLink.Owner {
+
+    private static final Logger log = LoggerFactory.getLogger(Router.class);
+    /** How much of an unfinished extended-protocol unit is held before it is sent on its own. */
+    private static final int HOLD_LIMIT = 256 * 1024;
+    private static final Duration EXCHANGE_TIMEOUT = Duration.ofSeconds(30);
+
+    private final SessionEnvironment env;
+    private final ClientChannel client;
+    private final String sessionId;
+    private final String database;
+    private final Map<String, String> startupParameters;
+    private final BackendLink master;
+    private final PreparedStatements statements = new PreparedStatements();
+    private final SessionStateLog stateLog = new SessionStateLog();
+    private final Set<String> tempTables = new HashSet<>();
+    private final Set<DatabaseNode> failedReplicas = new HashSet<>();
+    private final Batch batch = new Batch();
+
+    private BackendLink replica;
+    private volatile BackendLink current;
+    /** Set while the rest of a partly sent unit must follow it (after a Flush, or a huge unit). */
+    private BackendLink unitLink;
+    private Consistency consistency;
+    private boolean defaultReadOnly;
+    private String pinned;
+    /** The session committed a write: read-your-writes reads from the master from now on. */
+    private boolean wroteCommitted;
+    // the transaction in progress, from the units answered so far
+    private final List<Statement> pendingState = new ArrayList<>();
+    private boolean transactionWrote;
+    private boolean transactionFailed;
+
+    Router(SessionEnvironment env, ClientChannel client, String sessionId, String database,
+           Map<String, String> startupParameters, DatabaseNode masterNode, BackendConnection masterConnection,
+           Consistency consistency) {
+        this.env = env;
+        this.client = client;
+        this.sessionId = sessionId;
+        this.database = database;
+        this.startupParameters = startupParameters;
+        this.consistency = consistency;
+        this.defaultReadOnly = on(startupParameters.get("default_transaction_read_only"));
+        this.master = BackendLink.start(BackendLink.Role.MASTER, masterNode, masterConnection, client, this, sessionId);
+        this.current = master;
+    }
+
+    /** The connection running the session's latest request, for cancel requests. */
+    BackendConnection currentConnection() {
+        return current.connection();
+    }
+
+    /** Reads, routes and relays client messages until the client leaves (or a connection is lost). */
+    void run(FrameReader reader) throws IOException, ProxyException {
+        while (true) {
+            if (!reader.hasBufferedFrame()) {
+                batch.hold(reader);
+                if (batch.size() > HOLD_LIMIT) {
+                    dispatch(reader, false);
+                }
+            }
+            int type = reader.next();
+            if (type < 0) {
+                log.debug("client closed the connection without Terminate");
+                return;
+            }
+            FrontendMessage message = FrontendCodec.decode((byte) type, reader.buffer(), reader.bodyStart(), reader.bodyLength());
+            switch (message) {
+                case FrontendMessage.Terminate t -> {
+                    log.debug("client sent Terminate");
+                    return;
+                }
+                case FrontendMessage.AuthResponse r ->
+                        throw ProxyException.protocolViolation("unexpected password message outside authentication");
+                case FrontendMessage.Query q -> {
+                    flushUnit(reader);
+                    batch.add(reader);
+                    batch.executes(env.classifier().classify(q.sql()), q.sql());
+                    dispatch(reader, true);
+                }
+                case FrontendMessage.FunctionCall f -> {
+                    flushUnit(reader);
+                    batch.add(reader);
+                    batch.forceMaster();
+                    dispatch(reader, true);
+                }
+                case FrontendMessage.CopyData d -> passThrough(reader);
+                case FrontendMessage.CopyDone d -> passThrough(reader);
+                case FrontendMessage.CopyFail d -> passThrough(reader);
+                case FrontendMessage.Parse p -> {
+                    batch.add(reader);
+                    Classification c = env.classifier().classify(p.sql());
+                    byte[] frame = Arrays.copyOfRange(reader.buffer(), reader.frameStart(), reader.frameStart() + reader.frameSize());
+                    PreparedStatements.Statement s = new PreparedStatements.Statement(p.statement(), p.sql(), frame, c);
+                    batch.ops.add(new Op(OpKind.PARSE, p.statement(), s, statements.parsed(s)));
+                }
+                case FrontendMessage.Bind b -> {
+                    batch.add(reader);
+                    PreparedStatements.Statement s = statements.get(b.statement());
+                    batch.ops.add(new Op(OpKind.USE, b.statement(), s, null));
+                    if (s != null) {
+                        batch.executes(s.classification, s.sql);
+                    }
+                }
+                case FrontendMessage.Describe d -> {
+                    batch.add(reader);
+                    if (d.kind() == 'S') {
+                        batch.ops.add(new Op(OpKind.USE, d.name(), statements.get(d.name()), null));
+                    }
+                }
+                case FrontendMessage.Close c -> {
+                    batch.add(reader);
+                    if (c.kind() == 'S') {
+                        statements.closed(c.name());
+                        batch.ops.add(new Op(OpKind.CLOSE, c.name(), null, null));
+                    }
+                }
+                case FrontendMessage.Execute e -> batch.add(reader);
+                case FrontendMessage.Sync s -> {
+                    batch.add(reader);
+                    batch.extended = true;
+                    dispatch(reader, true);
+                }
+                case FrontendMessage.Flush f -> {
+                    batch.add(reader);
+                    dispatch(reader, false);
+                }
+            }
+        }
+    }
+
+    /** Sends whatever part of an extended-protocol unit is held (before a Query, which starts anew). */
+    private void flushUnit(FrameReader reader) throws IOException, ProxyException {
+        if (!batch.isEmpty()) {
+            dispatch(reader, false);
+        }
+    }
+
+    /** COPY data and the like: to the connection that runs the COPY, as it comes. */
+    private void passThrough(FrameReader reader) throws IOException, ProxyException {
+        if (!batch.isEmpty()) {
+            dispatch(reader, false);
+        }
+        BackendLink link = current;
+        link.sendMore(reader.buffer(), reader.frameStart(), reader.frameSize());
+    }
+
+    /**
+     * Sends the held messages. {@code complete} says the unit ended (Sync or Query); otherwise the
+     * rest of the unit will follow the same connection.
+     */
+    private void dispatch(FrameReader reader, boolean complete) throws IOException, ProxyException {
+        BackendLink link = unitLink;
+        if (link == null) {
+            link = choose();
+            if (link == null) {
+                batch.clear(); // answered by the router itself
+                return;
+            }
+        } else if (prepareStatements(link, false) != null) {
+            log.debug("a pipelined unit uses a prepared statement {} does not have", link);
+        }
+        batch.writeTo(link, reader, complete ? List.of(batch.unit()) : List.of());
+        current = link;
+        unitLink = complete ? null : link;
+        batch.clear(complete);
+    }
+
+    /** Picks the connection for the held unit and brings it up to date; null if the router answered. */
+    private BackendLink choose() throws IOException, ProxyException {
+        absorbAnswers(current);
+        String invalid = batch.invalidConsistency();
+        if (invalid != null) {
+            reject(BackendCodec.error("ERROR", PgErrors.sqlState(Kind.INVALID_PARAMETER_VALUE),
+                    "invalid value for parameter \"" + SessionStatements.CONSISTENCY_SETTING + "\": \"" + invalid + "\"",
+                    null, "Available values: eventual, read-your-writes, strong."));
+            return null;
+        }
+        boolean inTransaction = current.status() != 'I';
+        boolean writeInFlight = consistency == Consistency.READ_YOUR_WRITES && !wroteCommitted && current == master;
+        if ((inTransaction || writeInFlight) && !current.idle()) {
+            // the status may be older than the client's view (the relay reports a ReadyForQuery
+            // after relaying it): a transaction the client saw end must not keep the session here,
+            // and a write the client saw commit must count for read-your-writes
+            current.awaitIdle();
+            absorbAnswers(current);
+            inTransaction = current.status() != 'I';
+        }
+        Target target = decide(inTransaction);
+        BackendLink link = linkFor(target);
+        if (link != current) {
+            current.awaitIdle();
+            absorbAnswers(current);
+            target = decide(current.status() != 'I'); // exact now
+            link = linkFor(target);
+        }
+        if (link != current || link.stateVersion < stateLog.version()) {
+            link = catchUp(link);
+        }
+        if (link != master && !prepare(link) && link.status() == 'I') {
+            // the replica cannot prepare what the unit uses (a table it lacks, say): the master can
+            link.awaitIdle();
+            absorbAnswers(link);
+            link = catchUp(master);
+            prepare(link);
+        } else if (link == master) {
+            prepare(link);
+        }
+        return link;
+    }
+
+    /** Prepares on {@code link}, at the start of a unit, the statements the unit uses; false if that failed. */
+    private boolean prepare(BackendLink link) throws IOException {
+        byte[] messages = prepareStatements(link, true);
+        if (messages == null) {
+            return true;
+        }
+        ErrorResponse error = link.exchange(messages, 1, EXCHANGE_TIMEOUT);
+        if (error != null) {
+            log.debug("{} could not prepare a statement again: {} {}", link, error.field('C'), error.field('M'));
+            // what the exchange left behind is unknown: compare unequal, so the next use closes and parses again
+            for (Op op : batch.ops) {
+                link.prepared.put(op.name, PreparedStatements.UNKNOWN);
+            }
+        }
+        return error == null;
+    }
+
+    private Target decide(boolean inTransaction) {
+        if (inTransaction) {
+            return Target.CURRENT;
+        }
+        if (batch.route == null) {
+            return Target.CURRENT; // Describe, Close, Sync alone: wherever the session is
+        }
+        if (pinned != null || !env.replicaReads()) {
+            return Target.MASTER;
+        }
+        Consistency effective = consistency == Consistency.READ_YOUR_WRITES && wroteCommitted ? Consistency.STRONG : consistency;
+        Classification c = batch.classification();
+        return RouteDecider.decide(c, new RouteDecider.SessionView(false, defaultReadOnly, effective, tempTables),
+                env.functions().of(database));
+    }
+
+    private BackendLink linkFor(Target target) {
+        return switch (target) {
+            case CURRENT -> current;
+            case MASTER -> master;
+            case REPLICA -> replicaLink();
+        };
+    }
+
+    /** The session's replica connection, opened on first use; the master when no replica is eligible. */
+    private BackendLink replicaLink() {
+        if (replica != null && !replica.closed() && replica.node().available()) {
+            return replica;
+        }
+        if (replica != null) {
+            dropReplica("its node is no longer available");
+        }
+        Topology topology = env.topology().get();
+        while (true) {
+            DatabaseNode node = env.selector().pick(topology.replicas(), n -> n.available() && !failedReplicas.contains(n));
+            if (node == null) {
+                return master;
+            }
+            try {
+                BackendConnection connection = BackendConnection.open(node.target(), startupParameters);
+                replica = BackendLink.start(BackendLink.Role.REPLICA, node, connection, client, this, sessionId);
+                log.debug("reading from replica {}", node.name());
+                return replica;
+            } catch (ProxyException | BackendRefusedException e) {
+                node.failed();
+                failedReplicas.add(node);
+                log.warn("cannot log in to replica {} (reads go elsewhere): {}", node.name(), e.getMessage());
+            }
+        }
+    }
+
+    private void dropReplica(String why) {
+        BackendLink r = replica;
+        replica = null;
+        if (r != null) {
+            log.debug("closing the connection to replica {}: {}", r.node().name(), why);
+            r.terminate();
+        }
+    }
+
+    /**
+     * Runs on {@code link} the session state it has not seen. A replica that refuses it is
+     * dropped and the master used instead.
+     */
+    private BackendLink catchUp(BackendLink link) throws IOException {
+        List<Statement> missing = stateLog.since(link.stateVersion);
+        if (missing.isEmpty()) {
+            link.stateVersion = stateLog.version();
+            return link;
+        }
+        ByteArrayOutputStream queries = new ByteArrayOutputStream();
+        for (Statement s : missing) {
+            queries.writeBytes(FrontendCodec.query(s.sql()));
+        }
+        ErrorResponse error = link.exchange(queries.toByteArray(), missing.size(), EXCHANGE_TIMEOUT);
+        for (Statement s : missing) {
+            if (s.kind() == SessionStatements.Kind.DISCARD_ALL || s.kind() == SessionStatements.Kind.DEALLOCATE_ALL) {
+                link.prepared.clear();
+            }
+        }
+        if (error == null) {
+            link.stateVersion = stateLog.version();
+            return link;
+        }
+        log.warn("{} refused the session's settings ({}: {})", link, error.field('C'), error.field('M'));
+        if (link == master) {
+            link.stateVersion = stateLog.version(); // as the client's own statement would have failed
+            return link;
+        }
+        failedReplicas.add(link.node());
+        dropReplica("it refused the session's settings");
+        return catchUp(master);
+    }
+
+    /**
+     * What {@code link} must run before the held messages so that the prepared statements they
+     * use are the client's (Close of stale ones under names they parse anew, Parse of those it
+     * lacks), ending with a Sync; null when nothing. When {@code apply}, the link's record of its
+     * statements is updated as if that ran, and the held messages too.
+     */
+    private byte[] prepareStatements(BackendLink link, boolean apply) {
+        ByteArrayOutputStream before = null;
+        Map<String, PreparedStatements.Statement> has = new java.util.HashMap<>();
+        for (Op op : batch.ops) {
+            PreparedStatements.Statement had = has.containsKey(op.name) ? has.get(op.name) : link.prepared.get(op.name);
+            switch (op.kind) {
+                case CLOSE -> has.put(op.name, null);
+                case PARSE -> {
+                    if (had != null && had != op.replaced && !op.name.isEmpty()) {
+                        before = append(before, FrontendCodec.close('S', op.name));
+                    }
+                    has.put(op.name, op.statement);
+                }
+                case USE -> {
+                    if (op.statement != null && had != op.statement) {
+                        before = append(before, FrontendCodec.close('S', op.name));
+                        before = append(before, op.statement.parse);
+                        has.put(op.name, op.statement);
+                    }
+                }
+            }
+        }
+        if (apply) {
+            has.forEach((name, statement) -> {
+                if (statement == null) {
+                    link.prepared.remove(name);
+                } else {
+                    link.prepared.put(name, statement);
+                }
+            });
+        }
+        if (before == null) {
+            return null;
+        }
+        before.writeBytes(FrontendCodec.sync());
+        return before.toByteArray();
+    }
+
+    private static ByteArrayOutputStream append(ByteArrayOutputStream out, byte[] message) {
+        ByteArrayOutputStream o = out == null ? new ByteArrayOutputStream() : out;
+        o.writeBytes(message);
+        return o;
+    }
+
+    /** Answers the held unit with an error, as the database would have (after what is in flight). */
+    private void reject(ErrorResponse error) throws IOException {
+        current.awaitIdle();
+        absorbAnswers(current);
+        ByteArrayOutputStream answer = new ByteArrayOutputStream();
+        answer.writeBytes(BackendCodec.encode(error));
+        char status = current.status() == 'I' ? 'I' : 'E';
+        answer.writeBytes(BackendCodec.encode(new ReadyForQuery(status)));
+        client.send(answer.toByteArray());
+    }
+
+    /** Applies what the answered units of {@code link} did to the session's state. */
+    private void absorbAnswers(BackendLink link) {
+        for (Unit u : link.takeAnswered()) {
+            absorb(link, u);
+        }
+    }
+
+    private void absorb(BackendLink link, Unit u) {
+        if (u.changesFunctions) {
+            env.functions().invalidate(database); // even after an error: part of it may have run
+        }
+        if (u.error()) {
+            transactionFailed = true;
+        } else {
+            pendingState.addAll(u.state);
+            transactionWrote |= u.write;
+            if (u.rollbackToSavepoint && !pendingState.isEmpty()) {
+                pin("a savepoint was rolled back over a SET");
+            }
+        }
+        if (u.status() == 'E') {
+            transactionFailed = true;
+        }
+        if (u.status() != 'I') {
+            return;
+        }
+        boolean rolledBack = transactionFailed
+                || (!u.transactions.isEmpty() && u.transactions.getLast() == TransactionControl.ROLLBACK);
+        if (!rolledBack) {
+            for (Statement s : pendingState) {
+                took(link, s);
+            }
+            if (transactionWrote) {
+                wroteCommitted = true;
+            }
+        }
+        pendingState.clear();
+        transactionWrote = false;
+        transactionFailed = false;
+    }
+
+    /** A session-state statement took effect on {@code link}. */
+    private void took(BackendLink link, Statement s) {
+        switch (s.kind()) {
+            case PREPARE -> pin("SQL PREPARE");
+            case DEALLOCATE -> statements.closed(s.key().substring("prepare ".length()));
+            case DEALLOCATE_ALL, DISCARD_ALL -> {
+                statements.clear();
+                link.prepared.clear();
+                if (s.kind() == SessionStatements.Kind.DISCARD_ALL) {
+                    tempTables.clear();
+                }
+            }
+            default -> { }
+        }
+        String value = SessionStatements.consistencyValue(s);
+        if (value != null) {
+            consistency = value.equals("default") ? env.defaultConsistency() : Consistency.fromConfigName(value).orElse(consistency);
+        }
+        if (s.key().equals("default_transaction_read_only") || s.kind() == SessionStatements.Kind.RESET_ALL
+                || s.kind() == SessionStatements.Kind.DISCARD_ALL || s.key().equals("session characteristics")) {
+            defaultReadOnly = readOnlyAfter(s);
+        }
+        if (s.kind() == SessionStatements.Kind.DEALLOCATE) {
+            return; // nothing to repeat: statements are compared by identity on each connection
+        }
+        boolean upToDate = link.stateVersion == stateLog.version();
+        stateLog.record(s);
+        if (upToDate) {
+            link.stateVersion = stateLog.version();
+        }
+        if (stateLog.size() > SessionStateLog.MAX_ENTRIES) {
+            pin("more than " + SessionStateLog.MAX_ENTRIES + " distinct settings");
+        }
+    }
+
+    private boolean readOnlyAfter(Statement s) {
+        String sql = s.sql().toLowerCase(Locale.ROOT);
+        return switch (s.kind()) {
+            case RESET_ALL, DISCARD_ALL -> false;
+            default -> s.key().equals("session characteristics")
+                    ? sql.contains("read only") || (defaultReadOnly && !sql.contains("read write"))
+                    : !sql.startsWith("reset") && on(lastWord(sql));
+        };
+    }
+
+    private static String lastWord(String sql) {
+        String[] words = sql.replace("'", " ").replace("=", " ").strip().split("\\s+");
+        return words[words.length - 1];
+    }
+
+    private static boolean on(String value) {
+        return value != null && List.of("on", "true", "1", "yes").contains(value.toLowerCase(Locale.ROOT));
+    }
+
+    private void pin(String why) {
+        if (pinned == null) {
+            pinned = why;
+            log.debug("session pinned to the master: {}", why);
+            if (replica != null && current != replica) {
+                dropReplica("the session is pinned to the master");
+            }
+        }
+    }
+
+    @Override
+    public void linkClosed(BackendLink link, boolean afterFatal, Exception cause) {
+        if (link.role() == BackendLink.Role.REPLICA && (link != current || link.idle())) {
+            link.node().failed();
+            log.debug("connection to replica {} ended", link.node().name());
+            return; // the next read opens another
+        }
+        if (!afterFatal && !link.closed()) {
+            log.warn("lost the connection to database node {}{}", link.node().name(),
+                    cause == null ? "" : ": " + cause.getMessage());
+        }
+        sessionLost(link, afterFatal);
+    }
+
+    private void sessionLost(BackendLink link, boolean afterFatal) {
+        if (!afterFatal) {
+            client.sendQuietly(PgErrors.encode(new ProxyException(Kind.BACKEND_UNAVAILABLE,
+                    "connection to database node " + link.node().name() + " lost"), true));
+        }
+        client.close();
+    }
+
+    /** Closes every backend connection (Terminate). */
+    void close() {
+        BackendLink r = replica;
+        if (r != null) {
+            r.terminate();
+        }
+        master.terminate();
+    }
+
+    /** What a held message does to prepared statements, in order. */
+    private enum OpKind { PARSE, USE, CLOSE }
+
+    /**
+     * @param statement the statement parsed or used (null: the client uses one it does not have)
+     * @param replaced for PARSE, the client's statement of that name before this Parse
+     */
+    private record Op(OpKind kind, String name, PreparedStatements.Statement statement,
+                      PreparedStatements.Statement replaced) {}
+
+    /**
+     * The messages of the unit being collected: a run of frames still in the reader's buffer,
+     * after whatever had to be copied out when the reader needed to read more. What the unit
+     * executes is kept until the unit is complete, across partial sends.
+     */
+    private final class Batch {
+        final List<Op> ops = new ArrayList<>(4);
+        /** The strongest route of what the held messages execute; null when they execute nothing. */
+        Route route;
+        /** The unit ends with Sync (extended protocol) rather than being a Query. */
+        boolean extended;
+        private final List<Classification> executed = new ArrayList<>(2);
+        private boolean forceMaster;
+        private final ByteArrayOutputStream held = new ByteArrayOutputStream(0);
+        private int runStart = -1;
+        private int runEnd;
+        // facts of the whole unit, kept across partial sends
+        private final List<Statement> unitState = new ArrayList<>(0);
+        private final List<TransactionControl> unitTransactions = new ArrayList<>(0);
+        private boolean unitWrites;
+        private boolean unitRollbackTo;
+        private boolean unitChangesFunctions;
+
+        void add(FrameReader reader) {
+            if (runStart < 0) {
+                runStart = reader.frameStart();
+            }
+            runEnd = reader.frameStart() + reader.frameSize();
+        }
+
+        boolean isEmpty() {
+            return runStart < 0 && held.size() == 0;
+        }
+
+        int size() {
+            return held.size() + (runStart < 0 ? 0 : runEnd - runStart);
+        }
+
+        /** Copies the run out of the reader's buffer, which is about to be refilled. */
+        void hold(FrameReader reader) {
+            if (runStart >= 0) {
+                held.write(reader.buffer(), runStart, runEnd - runStart);
+                runStart = -1;
+            }
+        }
+
+        /** The held messages execute {@code sql} (a Query, or a Bind of a statement). */
+        void executes(Classification c, String sql) {
+            executed.add(c);
+            route = route == null || c.route().ordinal() > route.ordinal() ? c.route() : route;
+            unitTransactions.addAll(c.transactions());
+            unitWrites |= c.route() == Route.MASTER;
+            if (c.sessionState()) {
+                unitState.addAll(SessionStatements.of(sql));
+            }
+            if (c.transactions().isEmpty() && c.route() == Route.FOLLOW && rollsBackToSavepoint(sql)) {
+                unitRollbackTo = true;
+            }
+            if (c.route() != Route.READ) {
+                pinIfUnrepeatable(sql);
+            }
+            unitChangesFunctions |= c.route() == Route.MASTER && changesFunctions(sql);
+            tempTables.addAll(c.createdTempTables());
+        }
+
+        void forceMaster() {
+            forceMaster = true;
+            unitWrites = true;
+            route = Route.MASTER;
+        }
+
+        /** The classifications of the held messages merged: the strongest route, all facts. */
+        Classification classification() {
+            if (forceMaster) {
+                return new Classification(Route.MASTER, List.of(), false, Set.of(), Set.of(), Set.of(),
+                        Classification.Hint.NONE);
+            }
+            if (executed.size() == 1) {
+                return executed.getFirst();
+            }
+            List<TransactionControl> tx = new ArrayList<>();
+            Set<String> functions = new HashSet<>();
+            Set<String> relations = new HashSet<>();
+            Set<String> temps = new HashSet<>();
+            boolean state = false;
+            Classification.Hint hint = Classification.Hint.NONE;
+            for (Classification c : executed) {
+                tx.addAll(c.transactions());
+                functions.addAll(c.functions());
+                relations.addAll(c.relations());
+                temps.addAll(c.createdTempTables());
+                state |= c.sessionState();
+                hint = c.hint().ordinal() > hint.ordinal() ? c.hint() : hint;
+            }
+            return new Classification(route, tx, state, functions, relations, temps, hint);
+        }
+
+        /** The value of a {@code SET understudy.consistency} in the held messages that is not a level, or null. */
+        String invalidConsistency() {
+            for (Statement st : unitState) {
+                String v = SessionStatements.consistencyValue(st);
+                if (v != null && !v.equals("default") && Consistency.fromConfigName(v).isEmpty()) {
+                    return v;
+                }
+            }
+            return null;
+        }
+
+        /** The unit as sent, once complete. */
+        Unit unit() {
+            return new Unit(unitState.isEmpty() ? List.of() : List.copyOf(unitState),
+                    unitTransactions.isEmpty() ? List.of() : List.copyOf(unitTransactions),
+                    unitWrites, unitRollbackTo, extended, unitChangesFunctions);
+        }
+
+        void writeTo(BackendLink link, FrameReader reader, List<Unit> units) throws IOException {
+            if (held.size() > 0) {
+                hold(reader);
+                byte[] all = held.toByteArray();
+                link.send(all, 0, all.length, units);
+            } else if (runStart >= 0) {
+                link.send(reader.buffer(), runStart, runEnd - runStart, units);
+            } else if (!units.isEmpty()) {
+                throw new IllegalStateException("a unit with no messages");
+            }
+        }
+
+        /** Forgets the held messages (sent or answered); with {@code unitDone}, the unit's facts too. */
+        void clear(boolean unitDone) {
+            ops.clear();
+            route = null;
+            executed.clear();
+            forceMaster = false;
+            held.reset();
+            runStart = -1;
+            if (unitDone) {
+                extended = false;
+                unitState.clear();
+                unitTransactions.clear();
+                unitWrites = false;
+                unitRollbackTo = false;
+                unitChangesFunctions = false;
+            }
+        }
+
+        void clear() {
+            clear(true);
+        }
+    }
+
+    /** DDL that may change a function's volatility: the catalog is read again after it. */
+    private static boolean changesFunctions(String sql) {
+        String s = sql.strip().toLowerCase(Locale.ROOT);
+        return (s.startsWith("create") || s.startsWith("alter") || s.startsWith("drop"))
+                && (s.contains("function") || s.contains("procedure") || s.contains("extension") || s.contains("schema"));
+    }
+
+    private static boolean rollsBackToSavepoint(String sql) {
+        String s = sql.strip().toLowerCase(Locale.ROOT);
+        return s.startsWith("rollback") && s.contains(" to ");
+    }
+
+    /** Statements whose effect on the connection cannot be repeated on another one pin the session. */
+    private void pinIfUnrepeatable(String sql) {
+        String s = sql.toLowerCase(Locale.ROOT);
+        if (s.contains("set_config")) {
+            pin("set_config()");
+        } else if (s.contains("with hold")) {
+            pin("a WITH HOLD cursor");
+        }
+    }
+}
