@@ -155,12 +155,12 @@ for ((r = 1; r <= ROUNDS; r++)); do
         waited=$((waited + 1))
       done
       split=$(distribution "$deltas")
-      accounted=$(awk -v s="$sum" -v p="${processed:-0}" 'BEGIN {if (p > 0) printf "%.0f", 100 * s / p; else print "?"}')
+      accounted=$(awk -v s="$sum" -v p="${processed:-0}" 'BEGIN {if (p > 0) printf "%d", 100 * s / p; else print "?"}')
       failed=$(awk '/^number of failed transactions:/ {print $5}' "$log")
       if [ "$status" -ne 0 ] || [ -z "$tps" ] || [ "${failed:-0}" != 0 ] || grep -q 'aborted' "$log"; then
         FAILS[$key]=$((${FAILS[$key]:-0} + 1))
         [ -n "${NOTE[$key]:-}" ] || NOTE[$key]="$(grep -m1 -iE 'error|abort|fatal' "$log" || echo "exit $status")"
-        ROUND_SPLIT[$key]="${ROUND_SPLIT[$key]:-}    r$r: fails; by node: $split ($deltas)"$'\n'
+        ROUND_SPLIT[$key]="${ROUND_SPLIT[$key]:-}    round $r: fails; by node: $split ($deltas)"$'\n'
         bench_log "  $w $t: fails (exit $status); by node: $split"
         continue
       fi
@@ -176,7 +176,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
       read -r -a cur <<<"$deltas"
       COUNTS[$key]="$((prev[0] + cur[0])) $((prev[1] + cur[1])) $((prev[2] + cur[2]))"
       ACCOUNTED[$key]="${ACCOUNTED[$key]:-} $accounted"
-      ROUND_SPLIT[$key]="${ROUND_SPLIT[$key]:-}    r$r: $tps tps; by node: $split (transactions $deltas; pgbench $processed, counted $accounted%)"$'\n'
+      ROUND_SPLIT[$key]="${ROUND_SPLIT[$key]:-}    round $r: $tps tps; by node: $split (transactions $deltas; pgbench $processed, counted $accounted%)"$'\n'
       if [ "$t" = understudy ]; then
         bench_log "  $w $t: $tps tps, proxy cpu ${cpu}%, machine busy ${busy}%; by node: $split"
       else
