@@ -189,11 +189,17 @@ bench_wait_standbys() {
   bench_log "standbys ${BENCH_STANDBY_NAMES[*]} streaming, replayed up to $target"
 }
 
-# Runs pgbench directly against the cluster as the database role (extra arguments as given).
-bench_pgbench_direct() {
-  PGPASSWORD=$BENCH_DB_PASSWORD "$BENCH_PG_BIN/pgbench" -h "$BENCH_HOST" -p "$BENCH_PG_PORT" \
+# Runs pgbench directly against the server on port $1 (the master or a standby) as the database
+# role (extra arguments as given).
+bench_pgbench_port() {
+  local port=$1
+  shift
+  PGPASSWORD=$BENCH_DB_PASSWORD "$BENCH_PG_BIN/pgbench" -h "$BENCH_HOST" -p "$port" \
     -U "$BENCH_DB_USER" "$@" "$BENCH_DB"
 }
+
+# Runs pgbench directly against the cluster's master as the database role (extra arguments as given).
+bench_pgbench_direct() { bench_pgbench_port "$BENCH_PG_PORT" "$@"; }
 
 # Starts pgbouncer (as postgres) in front of the cluster: pool mode $1 (session|transaction),
 # pool size $2, max client connections $3. Clients log in as bench/bench (SCRAM against a

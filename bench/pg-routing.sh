@@ -95,10 +95,7 @@ run_pgbench() {
   args=(-n -S -M "$mode" -c "$clients" -j 2 -T "$seconds")
   case $target in
     understudy) bench_pgbench_proxy "$UNDERSTUDY_PORT" "${args[@]}" ;;
-    direct-*)
-      PGPASSWORD=$BENCH_DB_PASSWORD "$BENCH_PG_BIN/pgbench" -h "$BENCH_HOST" -p "${NODE_PORT[${target#direct-}]}" \
-        -U "$BENCH_DB_USER" "${args[@]}" "$BENCH_DB"
-      ;;
+    direct-*) bench_pgbench_port "${NODE_PORT[${target#direct-}]}" "${args[@]}" ;;
   esac >"$log" 2>&1
 }
 
