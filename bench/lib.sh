@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Shared functions for the end-to-end benchmarks in bench/: install PostgreSQL 15 and pgbouncer on
-# demand, start a throwaway PostgreSQL cluster, pgbouncer and Understudy on free ports of
-# 127.0.0.1, and stop all of them (and delete their files) when the calling script exits.
+# demand, start a throwaway PostgreSQL cluster (optionally with hot standbys), pgbouncer and
+# Understudy on free ports of 127.0.0.1, and stop all of them (and delete their files) when the
+# calling script exits.
 #
 # Source it from a script that runs `set -euo pipefail`, then call bench_init once:
 #   . "$(dirname "$0")/lib.sh"; bench_init
@@ -21,6 +22,9 @@ BENCH_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH_WORK=""          # temp dir holding every file of this run
 BENCH_PG_DATA=""
 BENCH_PG_PORT=""
+BENCH_STANDBY_NAMES=() # hot standbys started by bench_start_standby, in start order
+BENCH_STANDBY_PORTS=()
+BENCH_STANDBY_DATA=()
 BENCH_JDK=""
 BENCH_PIDS=()          # processes started by this run, stopped on exit (newest first)
 BENCH_PIDFILES=()      # daemons' pid files (pgbouncer), stopped on exit
@@ -96,11 +100,17 @@ bench_as_postgres() {
   runuser -u postgres -- /bin/sh -c 'ulimit -n "$1"; shift; exec "$@"' sh "$(ulimit -n)" "$@"
 }
 
-# psql as the superuser over the cluster's Unix socket (trust).
-bench_psql_admin() {
-  bench_as_postgres "$BENCH_PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$BENCH_WORK" -p "$BENCH_PG_PORT" \
+# psql as the superuser over the Unix socket (trust) of the server on port $1 (the master or a
+# standby).
+bench_psql_port() {
+  local port=$1
+  shift
+  bench_as_postgres "$BENCH_PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$BENCH_WORK" -p "$port" \
     -U postgres -d postgres "$@"
 }
+
+# psql as the superuser over the cluster's Unix socket (trust), on the master.
+bench_psql_admin() { bench_psql_port "$BENCH_PG_PORT" "$@"; }
 
 # Starts a PostgreSQL 15 cluster on a free port of 127.0.0.1 with max_connections $1, a role
 # understudy (SCRAM password) and a database bench it owns. Sets BENCH_PG_PORT.
@@ -127,11 +137,69 @@ EOF
     -c "CREATE DATABASE $BENCH_DB OWNER $BENCH_DB_USER"
 }
 
-# Runs pgbench directly against the cluster as the database role (extra arguments as given).
-bench_pgbench_direct() {
-  PGPASSWORD=$BENCH_DB_PASSWORD "$BENCH_PG_BIN/pgbench" -h "$BENCH_HOST" -p "$BENCH_PG_PORT" \
+# Starts a hot standby named $1 of the cluster (bench_start_pg first): pg_basebackup -R (physical
+# streaming replication over the Unix socket as postgres, WAL streamed during the copy) into
+# $BENCH_WORK/pgdata-$1, its own free port, cluster_name $1 (its application_name in
+# pg_stat_replication), hot_standby_feedback on. Roles, databases, pg_hba.conf and the other
+# settings are the master's (a physical copy), so the understudy role can log in to it as to the
+# master. Records it in BENCH_STANDBY_NAMES/PORTS/DATA; bench_start_understudy names every standby
+# started before it as a replica, and the cleanup stops it. Sets the variable named $2 to its port.
+bench_start_standby() {
+  local name=$1 port_var=$2 port data=$BENCH_WORK/pgdata-$1
+  [ -n "$BENCH_PG_PORT" ] || bench_die "bench_start_standby: start the master first"
+  port=$(bench_free_port)
+  bench_log "PostgreSQL 15 standby $name: pg_basebackup -R, port $port"
+  bench_as_postgres "$BENCH_PG_BIN/pg_basebackup" -h "$BENCH_WORK" -p "$BENCH_PG_PORT" -U postgres \
+    -D "$data" -R -X stream -c fast >"$BENCH_WORK/basebackup-$name.log" 2>&1 \
+    || { cat "$BENCH_WORK/basebackup-$name.log" >&2; bench_die "pg_basebackup for standby $name failed"; }
+  cat >>"$data/postgresql.conf" <<EOF
+# understudy bench: standby $name
+port = $port
+cluster_name = '$name'
+hot_standby = on
+hot_standby_feedback = on
+EOF
+  BENCH_STANDBY_NAMES+=("$name")
+  BENCH_STANDBY_PORTS+=("$port")
+  BENCH_STANDBY_DATA+=("$data")
+  bench_as_postgres "$BENCH_PG_BIN/pg_ctl" -D "$data" -l "$BENCH_WORK/postgres-$name.log" -w -t 120 start \
+    >/dev/null || { tail -20 "$BENCH_WORK/postgres-$name.log" >&2; bench_die "standby $name did not start"; }
+  printf -v "$port_var" '%s' "$port"
+}
+
+# Waits (at most $1 seconds, default 120) until every standby streams WAL from the master and has
+# replayed everything the master had written when the wait began (pg_current_wal_lsn() on the
+# master against pg_last_wal_replay_lsn() on each standby). Call it after loading data.
+bench_wait_standbys() {
+  local limit=${1:-120} target i port state waited=0
+  target=$(bench_psql_admin -At -c "SELECT pg_current_wal_lsn()")
+  for i in "${!BENCH_STANDBY_NAMES[@]}"; do
+    port=${BENCH_STANDBY_PORTS[$i]}
+    while :; do
+      state=$(bench_psql_port "$port" -At -c "SELECT coalesce((SELECT status FROM pg_stat_wal_receiver), 'none')
+        || ' ' || coalesce(pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '$target') >= 0, false)" 2>/dev/null || true)
+      [ "$state" = "streaming true" ] && break
+      [ $waited -lt $((limit * 5)) ] \
+        || { tail -20 "$BENCH_WORK/postgres-${BENCH_STANDBY_NAMES[$i]}.log" >&2
+             bench_die "standby ${BENCH_STANDBY_NAMES[$i]} not streaming or not caught up with $target (${state:-no answer})"; }
+      sleep 0.2
+      waited=$((waited + 1))
+    done
+  done
+  bench_log "standbys ${BENCH_STANDBY_NAMES[*]} streaming, replayed up to $target"
+}
+
+# Runs pgbench directly against the server on port $1 (the master or a standby) as the database
+# role (extra arguments as given).
+bench_pgbench_port() {
+  local port=$1
+  shift
+  PGPASSWORD=$BENCH_DB_PASSWORD "$BENCH_PG_BIN/pgbench" -h "$BENCH_HOST" -p "$port" \
     -U "$BENCH_DB_USER" "$@" "$BENCH_DB"
 }
+
+# Runs pgbench directly against the cluster's master as the database role (extra arguments as given).
+bench_pgbench_direct() { bench_pgbench_port "$BENCH_PG_PORT" "$@"; }
 
 # Starts pgbouncer (as postgres) in front of the cluster: pool mode $1 (session|transaction),
 # pool size $2, max client connections $3. Clients log in as bench/bench (SCRAM against a
@@ -186,13 +254,14 @@ bench_pgbouncer_pool() {
 # Pid of the pgbouncer started in mode $1.
 bench_pgbouncer_pid() { cat "$BENCH_WORK/pgbouncer-$1/pgbouncer.pid"; }
 
-# Starts Understudy (proxy/target/understudy.jar, built if missing) in front of the cluster with
-# a generated config: clients log in as bench/bench (SCRAM), the proxy as understudy.
+# Starts Understudy (proxy/target/understudy.jar, rebuilt first) in front of the cluster with a
+# generated config: the master as node pg1 (role master), every standby started so far under its
+# name (role replica); clients log in as bench/bench (SCRAM), the proxy as understudy.
 # Sets the variable named $1 to its port and BENCH_UNDERSTUDY_PID; further arguments go to the JVM.
 # (Not called as $(...): the process must stay a child of this shell for the cleanup.)
 BENCH_UNDERSTUDY_PID=""
 bench_start_understudy() {
-  local port_var=$1 jar=$BENCH_REPO/proxy/target/understudy.jar port jdk config=$BENCH_WORK/understudy.yaml
+  local port_var=$1 jar=$BENCH_REPO/proxy/target/understudy.jar port jdk config=$BENCH_WORK/understudy.yaml i
   shift
   bench_jdk
   jdk=$BENCH_JDK
@@ -217,6 +286,16 @@ nodes:
     host: $BENCH_HOST
     port: $BENCH_PG_PORT
     role: master
+EOF
+  for i in "${!BENCH_STANDBY_NAMES[@]}"; do
+    cat >>"$config" <<EOF
+  - name: ${BENCH_STANDBY_NAMES[$i]}
+    host: $BENCH_HOST
+    port: ${BENCH_STANDBY_PORTS[$i]}
+    role: replica
+EOF
+  done
+  cat >>"$config" <<EOF
 users:
   - name: $BENCH_CLIENT_USER
     password: $BENCH_CLIENT_PASSWORD
@@ -261,9 +340,19 @@ bench_stop_pid() {
   wait "$pid" 2>/dev/null || true
 }
 
-# The EXIT trap: stops Understudy, pgbouncers and PostgreSQL, deletes the work dir.
+# Stops the PostgreSQL server with data directory $1 (fast shutdown; the postmaster is killed if
+# that fails).
+bench_stop_pg() {
+  local data=$1
+  if [ -f "$data/postmaster.pid" ]; then
+    bench_as_postgres "$BENCH_PG_BIN/pg_ctl" -D "$data" -m fast -w -t 30 stop >/dev/null 2>&1 \
+      || bench_stop_pid "$(head -1 "$data/postmaster.pid")" 5
+  fi
+}
+
+# The EXIT trap: stops Understudy, pgbouncers, the standbys and PostgreSQL, deletes the work dir.
 bench_cleanup() {
-  local status=$? pid f
+  local status=$? pid f i
   trap - EXIT INT TERM
   for pid in "${BENCH_PIDS[@]}"; do
     bench_stop_pid "$pid" 15
@@ -273,9 +362,12 @@ bench_cleanup() {
       bench_stop_pid "$(cat "$f")" 10
     fi
   done
-  if [ -n "$BENCH_PG_DATA" ] && [ -f "$BENCH_PG_DATA/postmaster.pid" ]; then
-    bench_as_postgres "$BENCH_PG_BIN/pg_ctl" -D "$BENCH_PG_DATA" -m fast -w -t 30 stop >/dev/null 2>&1 \
-      || bench_stop_pid "$(head -1 "$BENCH_PG_DATA/postmaster.pid")" 5
+  # standbys before the master, whose shutdown would otherwise wait for their WAL senders
+  for ((i = ${#BENCH_STANDBY_DATA[@]} - 1; i >= 0; i--)); do
+    bench_stop_pg "${BENCH_STANDBY_DATA[$i]}"
+  done
+  if [ -n "$BENCH_PG_DATA" ]; then
+    bench_stop_pg "$BENCH_PG_DATA"
   fi
   if [ -n "$BENCH_WORK" ] && [ -d "$BENCH_WORK" ]; then
     if [ -n "${BENCH_KEEP:-}" ]; then
