@@ -52,9 +52,12 @@ public final class UnderstudyNode implements AutoCloseable {
     private final EmbeddedZooKeeper zookeeper;
     private final Path zookeeperDir;
     private final PgServer pg;
+    private final Topology topology;
 
-    private UnderstudyNode(ProxyConfig config, EmbeddedZooKeeper zookeeper, Path zookeeperDir, PgServer pg) {
+    private UnderstudyNode(ProxyConfig config, Topology topology, EmbeddedZooKeeper zookeeper, Path zookeeperDir,
+                           PgServer pg) {
         this.config = config;
+        this.topology = topology;
         this.zookeeper = zookeeper;
         this.zookeeperDir = zookeeperDir;
         this.pg = pg;
@@ -99,7 +102,7 @@ public final class UnderstudyNode implements AutoCloseable {
             log.info("cluster {}: writes and reads go to master {} at {}:{}", config.clusterName(), master.name(),
                     master.host(), master.port());
         }
-        return new UnderstudyNode(config, zookeeper, zookeeperDir, pg);
+        return new UnderstudyNode(config, topology, zookeeper, zookeeperDir, pg);
     }
 
     private static Topology topology(ProxyConfig config) {
@@ -148,6 +151,11 @@ public final class UnderstudyNode implements AutoCloseable {
 
     public int pgPort() {
         return pg.localPort();
+    }
+
+    /** The master and replicas this node routes to, with their counters. */
+    public Topology topology() {
+        return topology;
     }
 
     public ProxyConfig config() {

@@ -2,9 +2,9 @@ package dev.understudy.proxy.backend;
 
 import dev.understudy.proxy.ProxyException;
 import dev.understudy.proxy.pg.BackendCodec;
+import dev.understudy.proxy.pg.BackendMessage.ErrorResponse;
 import dev.understudy.proxy.pg.FrameReader;
 import dev.understudy.proxy.pg.FrameRun;
-import dev.understudy.proxy.pg.BackendMessage.ErrorResponse;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.time.Duration;

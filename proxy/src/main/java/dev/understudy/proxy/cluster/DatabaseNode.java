@@ -6,8 +6,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * One database server as this proxy uses it: where to log in, its share of reads, whether it may
- * serve them now, and what was routed to it. Shared by every session; counters are cheap under
+ * One database server as this proxy uses it: where to log in, its share of reads, and what was
+ * routed to it. Shared by every session; counters are cheap under
  * contention (LongAdder) and never block.
  */
 public final class DatabaseNode implements ReplicaSelector.Candidate {
@@ -15,11 +15,8 @@ public final class DatabaseNode implements ReplicaSelector.Candidate {
     private final BackendConnection.Target target;
     private final int weight;
     private final LongAdder statements = new LongAdder();
-    private final LongAdder retries = new LongAdder();
     private final LongAdder failures = new LongAdder();
     private final AtomicInteger outstanding = new AtomicInteger();
-    private volatile boolean available = true;
-    private volatile String unavailableReason = "";
 
     public DatabaseNode(BackendConnection.Target target, int weight) {
         this.target = target;
@@ -44,24 +41,6 @@ public final class DatabaseNode implements ReplicaSelector.Candidate {
         return outstanding.get();
     }
 
-    /** Whether reads may be sent here: the last health check passed and lag is within bounds. */
-    public boolean available() {
-        return available;
-    }
-
-    /** Why the node is not available, for logs and SHOW output; empty when it is. */
-    public String unavailableReason() {
-        return unavailableReason;
-    }
-
-    /** Marks the node (un)available; returns whether that changed anything. */
-    public boolean setAvailable(boolean now, String reason) {
-        boolean changed = available != now;
-        unavailableReason = now ? "" : reason;
-        available = now;
-        return changed;
-    }
-
     /** A routing unit (a Query, or the messages up to a Sync) was sent here. */
     public void sent() {
         statements.increment();
@@ -73,11 +52,6 @@ public final class DatabaseNode implements ReplicaSelector.Candidate {
         outstanding.decrementAndGet();
     }
 
-    /** A read that failed here was sent to another node instead. */
-    public void retried() {
-        retries.increment();
-    }
-
     /** A session lost its connection to this node, or could not open one. */
     public void failed() {
         failures.increment();
@@ -86,10 +60,6 @@ public final class DatabaseNode implements ReplicaSelector.Candidate {
     /** Units routed here since the proxy started. */
     public long statements() {
         return statements.sum();
-    }
-
-    public long retries() {
-        return retries.sum();
     }
 
     public long failures() {

@@ -2,7 +2,6 @@ package dev.understudy.proxy.cluster;
 
 import java.util.List;
 import java.util.Objects;
-import java.util.stream.Stream;
 
 /**
  * Who is master and who are replicas, as this proxy currently believes. Immutable: a change
@@ -13,10 +12,5 @@ public record Topology(long epoch, DatabaseNode master, List<DatabaseNode> repli
     public Topology {
         Objects.requireNonNull(master, "master");
         replicas = List.copyOf(replicas);
-    }
-
-    /** Every node, master first. */
-    public List<DatabaseNode> nodes() {
-        return Stream.concat(Stream.of(master), replicas.stream()).toList();
     }
 }

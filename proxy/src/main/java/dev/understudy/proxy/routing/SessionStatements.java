@@ -108,9 +108,11 @@ public final class SessionStatements {
         return switch (head) {
             case "set" -> switch (second) {
                 case "local", "transaction" -> null; // this transaction only
-                case "session" -> word(w, 2).equals("characteristics")
-                        ? new Statement(Kind.SETTING, "session characteristics", sql)
-                        : new Statement(Kind.SETTING, setting(w, 2), sql);
+                case "session" -> switch (word(w, 2)) {
+                    case "characteristics" -> new Statement(Kind.SETTING, "session characteristics", sql);
+                    case "authorization" -> new Statement(Kind.SETTING, "session_authorization", sql);
+                    default -> new Statement(Kind.SETTING, setting(w, 2), sql);
+                };
                 default -> new Statement(Kind.SETTING, setting(w, 1), sql);
             };
             case "reset" -> second.equals("all")

@@ -49,6 +49,7 @@ final class BackendLink implements BackendRelay.Listener {
     private final ArrayDeque<Unit> done = new ArrayDeque<>();
     private volatile char status = 'I';
     private volatile boolean closed;
+    private volatile boolean terminated;
 
     private BackendLink(Role role, DatabaseNode node, BackendConnection connection, ClientChannel client, Owner owner) {
         this.role = role;
@@ -81,8 +82,14 @@ final class BackendLink implements BackendRelay.Listener {
         return connection;
     }
 
+    /** Whether the connection has ended (or is being closed by the session). */
     boolean closed() {
         return closed;
+    }
+
+    /** Whether the session itself closed the connection, so its end is no failure. */
+    boolean terminated() {
+        return terminated;
     }
 
     /** Transaction status of the last answered unit ('I', 'T', 'E'); exact when {@link #idle()}. */
@@ -167,20 +174,6 @@ final class BackendLink implements BackendRelay.Listener {
         return e.await(timeout);
     }
 
-    /** The units still unanswered, removed (after the connection failed), oldest first. */
-    List<Unit> abandon() {
-        lock.lock();
-        try {
-            List<Unit> out = new ArrayList<>(inFlight);
-            inFlight.clear();
-            out.forEach(u -> node.answered());
-            answered.signalAll();
-            return out;
-        } finally {
-            lock.unlock();
-        }
-    }
-
     @Override
     public void readyForQuery(BackendConnection from, char transactionStatus, boolean error) {
         status = transactionStatus;
@@ -229,6 +222,7 @@ final class BackendLink implements BackendRelay.Listener {
 
     /** Closes the connection politely (Terminate); the relay then reports it closed. */
     void terminate() {
+        terminated = true;
         closed = true;
         connection.terminate();
     }

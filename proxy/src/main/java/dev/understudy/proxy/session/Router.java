@@ -10,6 +10,7 @@ import dev.understudy.proxy.pg.BackendCodec;
 import dev.understudy.proxy.pg.BackendMessage.ErrorResponse;
 import dev.understudy.proxy.pg.BackendMessage.ReadyForQuery;
 import dev.understudy.proxy.pg.FrameReader;
+import dev.understudy.proxy.pg.FrameRun;
 import dev.understudy.proxy.pg.FrontendCodec;
 import dev.understudy.proxy.pg.FrontendMessage;
 import dev.understudy.proxy.pg.PgErrors;
@@ -26,6 +27,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -65,6 +67,8 @@ final class Router implements BackendLink.Owner {
     private final Set<String> tempTables = new HashSet<>();
     private final Set<DatabaseNode> failedReplicas = new HashSet<>();
     private final Batch batch = new Batch();
+    /** COPY data in flight: runs of CopyData frames go to the connection running the COPY in one write. */
+    private FrameRun copy;
 
     private BackendLink replica;
     private volatile BackendLink current;
@@ -101,7 +105,9 @@ final class Router implements BackendLink.Owner {
 
     /** Reads, routes and relays client messages until the client leaves (or a connection is lost). */
     void run(FrameReader reader) throws IOException, ProxyException {
+        copy = new FrameRun(reader, (buf, off, len) -> current.sendMore(buf, off, len));
         while (true) {
+            copy.flushUnlessMoreBuffered();
             if (!reader.hasBufferedFrame()) {
                 batch.hold(reader);
                 if (batch.size() > HOLD_LIMIT) {
@@ -114,6 +120,9 @@ final class Router implements BackendLink.Owner {
                 return;
             }
             FrontendMessage message = FrontendCodec.decode((byte) type, reader.buffer(), reader.bodyStart(), reader.bodyLength());
+            if (!(message instanceof FrontendMessage.CopyData)) {
+                copy.flush(); // keeps the client's order
+            }
             switch (message) {
                 case FrontendMessage.Terminate t -> {
                     log.debug("client sent Terminate");
@@ -133,9 +142,18 @@ final class Router implements BackendLink.Owner {
                     batch.forceMaster();
                     dispatch(reader, true);
                 }
-                case FrontendMessage.CopyData d -> passThrough(reader);
-                case FrontendMessage.CopyDone d -> passThrough(reader);
-                case FrontendMessage.CopyFail d -> passThrough(reader);
+                case FrontendMessage.CopyData d -> {
+                    flushUnit(reader);
+                    copy.add();
+                }
+                case FrontendMessage.CopyDone d -> {
+                    flushUnit(reader);
+                    current.sendMore(reader.buffer(), reader.frameStart(), reader.frameSize());
+                }
+                case FrontendMessage.CopyFail d -> {
+                    flushUnit(reader);
+                    current.sendMore(reader.buffer(), reader.frameStart(), reader.frameSize());
+                }
                 case FrontendMessage.Parse p -> {
                     batch.add(reader);
                     Classification c = env.classifier().classify(p.sql());
@@ -178,20 +196,14 @@ final class Router implements BackendLink.Owner {
         }
     }
 
-    /** Sends whatever part of an extended-protocol unit is held (before a Query, which starts anew). */
+    /**
+     * Sends whatever part of an extended-protocol unit is held, before a message that does not
+     * belong to it (a Query starts anew; COPY data goes where the COPY runs).
+     */
     private void flushUnit(FrameReader reader) throws IOException, ProxyException {
         if (!batch.isEmpty()) {
             dispatch(reader, false);
         }
-    }
-
-    /** COPY data and the like: to the connection that runs the COPY, as it comes. */
-    private void passThrough(FrameReader reader) throws IOException, ProxyException {
-        if (!batch.isEmpty()) {
-            dispatch(reader, false);
-        }
-        BackendLink link = current;
-        link.sendMore(reader.buffer(), reader.frameStart(), reader.frameSize());
     }
 
     /**
@@ -231,25 +243,20 @@ final class Router implements BackendLink.Owner {
             // the status may be older than the client's view (the relay reports a ReadyForQuery
             // after relaying it): a transaction the client saw end must not keep the session here,
             // and a write the client saw commit must count for read-your-writes
-            current.awaitIdle();
-            absorbAnswers(current);
+            settle(current);
             inTransaction = current.status() != 'I';
         }
-        Target target = decide(inTransaction);
-        BackendLink link = linkFor(target);
+        BackendLink link = linkFor(decide(inTransaction));
         if (link != current) {
-            current.awaitIdle();
-            absorbAnswers(current);
-            target = decide(current.status() != 'I'); // exact now
-            link = linkFor(target);
+            settle(current);
+            link = linkFor(decide(current.status() != 'I')); // exact now
         }
         if (link != current || link.stateVersion < stateLog.version()) {
             link = catchUp(link);
         }
         if (link != master && !prepare(link) && link.status() == 'I') {
             // the replica cannot prepare what the unit uses (a table it lacks, say): the master can
-            link.awaitIdle();
-            absorbAnswers(link);
+            settle(link);
             link = catchUp(master);
             prepare(link);
         } else if (link == master) {
@@ -301,15 +308,13 @@ final class Router implements BackendLink.Owner {
 
     /** The session's replica connection, opened on first use; the master when no replica is eligible. */
     private BackendLink replicaLink() {
-        if (replica != null && !replica.closed() && replica.node().available()) {
+        if (replica != null && !replica.closed()) {
             return replica;
         }
-        if (replica != null) {
-            dropReplica("its node is no longer available");
-        }
+        replica = null;
         Topology topology = env.topology().get();
         while (true) {
-            DatabaseNode node = env.selector().pick(topology.replicas(), n -> n.available() && !failedReplicas.contains(n));
+            DatabaseNode node = env.selector().pick(topology.replicas(), n -> !failedReplicas.contains(n));
             if (node == null) {
                 return master;
             }
@@ -376,8 +381,11 @@ final class Router implements BackendLink.Owner {
      * statements is updated as if that ran, and the held messages too.
      */
     private byte[] prepareStatements(BackendLink link, boolean apply) {
+        if (batch.ops.isEmpty()) {
+            return null;
+        }
         ByteArrayOutputStream before = null;
-        Map<String, PreparedStatements.Statement> has = new java.util.HashMap<>();
+        Map<String, PreparedStatements.Statement> has = new HashMap<>();
         for (Op op : batch.ops) {
             PreparedStatements.Statement had = has.containsKey(op.name) ? has.get(op.name) : link.prepared.get(op.name);
             switch (op.kind) {
@@ -421,13 +429,18 @@ final class Router implements BackendLink.Owner {
 
     /** Answers the held unit with an error, as the database would have (after what is in flight). */
     private void reject(ErrorResponse error) throws IOException {
-        current.awaitIdle();
-        absorbAnswers(current);
+        settle(current);
         ByteArrayOutputStream answer = new ByteArrayOutputStream();
         answer.writeBytes(BackendCodec.encode(error));
         char status = current.status() == 'I' ? 'I' : 'E';
         answer.writeBytes(BackendCodec.encode(new ReadyForQuery(status)));
         client.send(answer.toByteArray());
+    }
+
+    /** Waits until {@code link} has answered everything, and applies what that did to the session. */
+    private void settle(BackendLink link) throws IOException {
+        link.awaitIdle();
+        absorbAnswers(link);
     }
 
     /** Applies what the answered units of {@code link} did to the session's state. */
@@ -537,20 +550,17 @@ final class Router implements BackendLink.Owner {
 
     @Override
     public void linkClosed(BackendLink link, boolean afterFatal, Exception cause) {
+        if (link.terminated()) {
+            return; // closed by the session itself
+        }
+        link.node().failed();
         if (link.role() == BackendLink.Role.REPLICA && (link != current || link.idle())) {
-            link.node().failed();
             log.debug("connection to replica {} ended", link.node().name());
             return; // the next read opens another
         }
-        if (!afterFatal && !link.closed()) {
+        if (!afterFatal) {
             log.warn("lost the connection to database node {}{}", link.node().name(),
                     cause == null ? "" : ": " + cause.getMessage());
-        }
-        sessionLost(link, afterFatal);
-    }
-
-    private void sessionLost(BackendLink link, boolean afterFatal) {
-        if (!afterFatal) {
             client.sendQuietly(PgErrors.encode(new ProxyException(Kind.BACKEND_UNAVAILABLE,
                     "connection to database node " + link.node().name() + " lost"), true));
         }

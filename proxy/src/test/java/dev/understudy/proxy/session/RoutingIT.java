@@ -7,7 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.understudy.proxy.Await;
 import dev.understudy.proxy.ProxyFixture;
+import dev.understudy.proxy.cluster.Topology;
 import dev.understudy.proxy.demo.PgNode;
+import java.io.StringReader;
+import java.io.StringWriter;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -16,6 +19,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
@@ -23,6 +27,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyManager;
 
 /**
  * Read/write splitting against a real master and two real replicas. Nothing replicates between
@@ -107,7 +113,8 @@ class RoutingIT {
     }
 
     @Test
-    void sessionsAreSpreadOverTheReplicas() throws Exception {
+    void sessionsAreSpreadOverTheReplicasAndCounted() throws Exception {
+        Map<String, Long> before = routed();
         Set<String> seen = new HashSet<>();
         for (int i = 0; i < 4; i++) {
             try (Connection c = fixture.connect("")) {
@@ -115,6 +122,19 @@ class RoutingIT {
             }
         }
         assertEquals(Set.of("pg2", "pg3"), seen);
+        Map<String, Long> after = routed();
+        for (String replica : List.of("pg2", "pg3")) {
+            assertTrue(after.get(replica) >= before.get(replica) + 2, "units counted on " + replica + ": " + before + " -> " + after);
+        }
+    }
+
+    /** Units each node's counter says were routed to it. */
+    private static Map<String, Long> routed() {
+        Map<String, Long> out = new HashMap<>();
+        Topology t = fixture.node().topology();
+        out.put(t.master().name(), t.master().statements());
+        t.replicas().forEach(r -> out.put(r.name(), r.statements()));
+        return out;
     }
 
     @Test
@@ -183,6 +203,32 @@ class RoutingIT {
             rs.next();
             assertEquals("v2", rs.getString(2));
             return NODE_OF_PORT.get(rs.getInt(1));
+        }
+    }
+
+    @Test
+    void copyFromGoesToTheMasterAndCopyToReadsFromAReplica() throws Exception {
+        try (Connection c = fixture.connect("")) {
+            CopyManager copy = c.unwrap(PGConnection.class).getCopyAPI();
+            StringBuilder rows = new StringBuilder();
+            for (int i = 1000; i < 3000; i++) {
+                rows.append(i).append("\tcopied\n");
+            }
+            assertEquals(2000, copy.copyIn("COPY items FROM STDIN", new StringReader(rows.toString())));
+            assertEquals("copied", value(fixture.database(), 2999));
+            for (PgNode r : fixture.replicas()) {
+                try (Connection d = r.superuserDataSource("app").getConnection(); Statement s = d.createStatement();
+                     ResultSet rs = s.executeQuery("SELECT count(*) FROM items WHERE id >= 1000")) {
+                    rs.next();
+                    assertEquals(0, rs.getInt(1), "COPY FROM reached only the master");
+                }
+            }
+            StringWriter out = new StringWriter();
+            assertEquals(10, copy.copyOut("COPY items TO STDOUT", out), "a replica's 10 rows, not the master's 2010");
+            assertTrue(replica(here(c)), "the session goes on reading from a replica");
+            try (Statement s = c.createStatement()) {
+                assertEquals(2000, s.executeUpdate("DELETE FROM items WHERE id >= 1000"));
+            }
         }
     }
 
