@@ -37,6 +37,7 @@ public class RoutingBenchmark {
     };
 
     private String[] cold;
+    private String[] coldPgbench;
     private String[] cached;
     private ClassificationCache cache;
     private int next;
@@ -46,6 +47,10 @@ public class RoutingBenchmark {
         cold = new String[1 << 14];
         for (int i = 0; i < cold.length; i++) {
             cold[i] = SHAPES[i % SHAPES.length].formatted(i);
+        }
+        coldPgbench = new String[1 << 14];
+        for (int i = 0; i < coldPgbench.length; i++) {
+            coldPgbench[i] = SHAPES[0].formatted(i);
         }
         cached = new String[SHAPES.length];
         for (int i = 0; i < SHAPES.length; i++) {
@@ -57,6 +62,13 @@ public class RoutingBenchmark {
     @Benchmark
     public Target cold() {
         String sql = cold[next++ & (cold.length - 1)];
+        return RouteDecider.decide(StatementClassifier.classify(sql), SESSION, CATALOG);
+    }
+
+    /** pgbench -S's statement alone, a new text each time: the common case the lexical pass settles. */
+    @Benchmark
+    public Target coldPgbench() {
+        String sql = coldPgbench[next++ & (coldPgbench.length - 1)];
         return RouteDecider.decide(StatementClassifier.classify(sql), SESSION, CATALOG);
     }
 
