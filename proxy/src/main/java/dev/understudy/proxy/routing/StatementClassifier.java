@@ -36,14 +36,18 @@ public final class StatementClassifier {
             "materialized", "grouping", "cube", "rollup", "sets", "xmlelement", "xmlforest", "json", "jsonb",
             "tablesample", "ordinality", "do", "conflict");
 
-    /** Keywords never taken for table names in {@link Classification#relations()}. */
+    /**
+     * Words never taken for table names in {@link Classification#relations()}: PostgreSQL's reserved
+     * and type/function-name keywords, which cannot name a table unless quoted. Unreserved keywords
+     * (update, share, values, temp, ...) and plain words such as count can: a temporary table may be
+     * called that.
+     */
     private static final Set<String> KEYWORDS = Set.of(
             "select", "from", "where", "and", "or", "not", "in", "is", "null", "true", "false", "as", "on",
-            "join", "left", "right", "inner", "outer", "full", "cross", "natural", "using", "group", "by", "order",
+            "join", "left", "right", "inner", "outer", "full", "cross", "natural", "using", "group", "order",
             "having", "limit", "offset", "union", "all", "distinct", "case", "when", "then", "else", "end",
-            "with", "values", "table", "asc", "desc", "exists", "between", "like", "ilike", "any", "some",
-            "cast", "lateral", "for", "update", "share", "of", "nowait", "skip", "locked", "only", "into",
-            "insert", "delete", "set", "returning", "default", "create", "temp", "temporary", "if", "count");
+            "with", "table", "asc", "desc", "like", "ilike", "any", "some", "cast", "lateral", "for", "only",
+            "into", "returning", "default", "create");
 
     private StatementClassifier() {}
 

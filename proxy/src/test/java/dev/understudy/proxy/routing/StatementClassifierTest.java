@@ -143,6 +143,13 @@ class StatementClassifierTest {
     }
 
     @Test
+    void aTableNamedLikeAnUnreservedKeywordIsStillReported() {
+        assertTrue(StatementClassifier.classify("SELECT * FROM count").relations().contains("count"));
+        assertTrue(StatementClassifier.classify("SELECT * FROM share JOIN values ON true").relations()
+                .containsAll(Set.of("share", "values")));
+    }
+
+    @Test
     void temporaryTablesCreatedAreNamed() {
         assertEquals(Set.of("tmp"), StatementClassifier.classify("CREATE TEMP TABLE tmp (id int)").createdTempTables());
         assertEquals(Set.of("t2"), StatementClassifier.classify(
