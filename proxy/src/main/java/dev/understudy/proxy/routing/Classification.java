@@ -18,6 +18,10 @@ import java.util.Set;
  * @param relations every identifier that may name a table, for the temporary-table check
  * @param createdTempTables temporary tables the text creates
  * @param hint a routing hint found in a comment
+ * @param settled whether {@link #functions()} is known for sure. False when the lexical pass met a
+ *     name before '(' that may or may not be a function call ({@code FROM f() g(i)}: {@code g}
+ *     names columns) and no parser settled it; {@link RouteDecider} then keeps the text off the
+ *     replicas
  */
 public record Classification(
         Route route,
@@ -26,7 +30,8 @@ public record Classification(
         Set<String> functions,
         Set<String> relations,
         Set<String> createdTempTables,
-        Hint hint) {
+        Hint hint,
+        boolean settled) {
 
     /** Where a statement may run, from its text alone. */
     public enum Route {

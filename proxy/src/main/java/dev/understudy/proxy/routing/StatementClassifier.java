@@ -12,7 +12,9 @@ import java.util.Set;
 /**
  * The fast lexical pass of routing: classifies SQL text by its statements' leading keywords and a
  * few patterns (FOR UPDATE, SELECT INTO, data-modifying WITH, function calls), without a grammar.
- * Anything it does not recognize goes to the master. Pure and thread-safe.
+ * Anything it does not recognize goes to the master. A read whose function calls it cannot tell
+ * for sure ({@link CallSites}) is marked unsettled, which keeps it off the replicas. Pure and
+ * thread-safe.
  */
 public final class StatementClassifier {
 
@@ -23,18 +25,6 @@ public final class StatementClassifier {
             "pg_advisory_xact_lock_shared", "pg_try_advisory_lock", "pg_try_advisory_lock_shared",
             "pg_try_advisory_xact_lock", "pg_try_advisory_xact_lock_shared", "pg_advisory_unlock",
             "pg_advisory_unlock_shared", "pg_advisory_unlock_all");
-
-    /** Words followed by '(' that are syntax or type modifiers, not function calls. */
-    private static final Set<String> NOT_FUNCTIONS = Set.of(
-            "in", "exists", "any", "all", "some", "values", "cast", "coalesce", "nullif", "greatest", "least",
-            "array", "row", "over", "filter", "within", "extract", "position", "substring", "trim", "overlay",
-            "and", "or", "not", "on", "using", "select", "from", "where", "when", "then", "else", "lateral",
-            "join", "case", "by", "as", "distinct", "is", "like", "ilike", "between", "group", "partition",
-            "window", "having", "limit", "offset", "returning", "set", "into", "table", "only", "with",
-            "union", "intersect", "except", "numeric", "decimal", "varchar", "char", "character", "varying",
-            "bit", "timestamp", "time", "interval", "float", "double", "precision", "if", "recursive",
-            "materialized", "grouping", "cube", "rollup", "sets", "xmlelement", "xmlforest", "json", "jsonb",
-            "tablesample", "ordinality", "do", "conflict");
 
     /**
      * Words never taken for table names in {@link Classification#relations()}: PostgreSQL's reserved
@@ -51,25 +41,10 @@ public final class StatementClassifier {
 
     private StatementClassifier() {}
 
-    /** One token: its type and text (words lower-cased). */
-    private record Tok(SqlLexer.Type type, String text) {
-        boolean word(String w) {
-            return type == SqlLexer.Type.WORD && text.equals(w);
-        }
-
-        boolean punct(String p) {
-            return type == SqlLexer.Type.PUNCT && text.equals(p);
-        }
-
-        boolean identifier() {
-            return type == SqlLexer.Type.WORD || type == SqlLexer.Type.QUOTED_IDENTIFIER;
-        }
-    }
-
     public static Classification classify(String sql) {
         SqlLexer lexer = new SqlLexer(sql);
         Accumulator acc = new Accumulator();
-        List<Tok> statement = new ArrayList<>();
+        List<Token> statement = new ArrayList<>();
         while (true) {
             SqlLexer.Type type = lexer.next();
             if (type == SqlLexer.Type.END || (type == SqlLexer.Type.PUNCT && lexer.isPunct(';'))) {
@@ -83,7 +58,7 @@ public final class StatementClassifier {
             } else if (type == SqlLexer.Type.COMMENT) {
                 acc.comment(lexer.text());
             } else {
-                statement.add(new Tok(type, lexer.text()));
+                statement.add(new Token(type, lexer.text(), lexer.tokenBegin(), lexer.tokenEnd()));
             }
         }
         return acc.result();
@@ -99,6 +74,7 @@ public final class StatementClassifier {
         private final Set<String> tempTables = new LinkedHashSet<>();
         private Hint hint = Hint.NONE;
         private boolean empty = true;
+        private boolean settled = true;
 
         void comment(String text) {
             String t = text.trim().toLowerCase(Locale.ROOT);
@@ -109,7 +85,7 @@ public final class StatementClassifier {
             }
         }
 
-        void statement(List<Tok> t) {
+        void statement(List<Token> t) {
             empty = false;
             int first = 0;
             while (first < t.size() && t.get(first).punct("(")) {
@@ -169,7 +145,7 @@ public final class StatementClassifier {
                 }
                 case "copy" -> {
                     if (topLevelWord(t, first, "to")) {
-                        read(t, first);
+                        copyTo(t, first);
                     } else {
                         route(Route.MASTER);
                     }
@@ -182,23 +158,24 @@ public final class StatementClassifier {
             }
         }
 
-        private void read(List<Tok> t, int from) {
+        private void read(List<Token> t, int from) {
             route(Route.READ);
             if (t.get(from).word("select") && topLevelWord(t, from, "into")) {
                 route(Route.MASTER); // SELECT ... INTO creates a table
             }
             for (int i = from; i < t.size(); i++) {
-                Tok tok = t.get(i);
+                Token tok = t.get(i);
                 if (tok.word("for") && lockingClause(t, i + 1)) {
                     route(Route.MASTER);
                 }
-                if (tok.identifier() && i + 1 < t.size() && t.get(i + 1).punct("(") && isCall(t, i)) {
-                    String name = tok.text();
-                    if (WRITING_FUNCTIONS.contains(name) || name.startsWith("pg_advisory")) {
-                        route(Route.MASTER);
-                    } else {
-                        functions.add(name);
-                    }
+                CallSites.Kind kind = tok.identifier() && i + 1 < t.size() && t.get(i + 1).punct("(")
+                        ? CallSites.kind(t, i) : CallSites.Kind.SYNTAX;
+                if (kind == CallSites.Kind.UNSURE) {
+                    settled = false;
+                    relations.add(tok.text()); // a guess both ways: maybe a call, maybe a name
+                }
+                if (kind != CallSites.Kind.SYNTAX) {
+                    call(tok.text());
                 } else if (tok.type() == SqlLexer.Type.QUOTED_IDENTIFIER
                         || (tok.type() == SqlLexer.Type.WORD && !KEYWORDS.contains(tok.text()))) {
                     relations.add(tok.text());
@@ -206,11 +183,42 @@ public final class StatementClassifier {
             }
         }
 
-        private void explain(List<Tok> t, int first) {
+        private void call(String name) {
+            if (WRITING_FUNCTIONS.contains(name) || name.startsWith("pg_advisory")) {
+                route(Route.MASTER);
+            } else {
+                functions.add(name);
+            }
+        }
+
+        /** COPY (query) TO ...: the query; COPY table [(columns)] TO ...: the table. */
+        private void copyTo(List<Token> t, int first) {
+            route(Route.READ);
+            int i = first + 1;
+            if (i < t.size() && t.get(i).punct("(")) {
+                List<Token> query = t.subList(i + 1, closing(t, i));
+                int from = 0;
+                while (from < query.size() && query.get(from).punct("(")) {
+                    from++;
+                }
+                if (from < query.size()) {
+                    read(query, from);
+                }
+                return;
+            }
+            for (; i < t.size() && t.get(i).identifier(); i += 2) {
+                relations.add(t.get(i).text());
+                if (i + 1 >= t.size() || !t.get(i + 1).punct(".")) {
+                    break;
+                }
+            }
+        }
+
+        private void explain(List<Token> t, int first) {
             boolean analyze = false;
             int i = first + 1;
             for (; i < t.size(); i++) {
-                Tok tok = t.get(i);
+                Token tok = t.get(i);
                 if (tok.word("analyze") || tok.word("analyse")) {
                     analyze = true;
                 } else if (tok.type() == SqlLexer.Type.WORD && isStatementStart(tok.text())) {
@@ -228,7 +236,7 @@ public final class StatementClassifier {
             statement(t.subList(i, t.size())); // EXPLAIN ANALYZE runs the statement
         }
 
-        private void set(List<Tok> t, String second) {
+        private void set(List<Token> t, String second) {
             route(Route.FOLLOW);
             if (second.equals("transaction")) {
                 if (readOnly(t)) {
@@ -239,7 +247,7 @@ public final class StatementClassifier {
             }
         }
 
-        private void createdTempTable(List<Tok> t, int first) {
+        private void createdTempTable(List<Token> t, int first) {
             int i = first + 1;
             if (word(t, i).equals("local") || word(t, i).equals("global")) {
                 i++;
@@ -272,7 +280,7 @@ public final class StatementClassifier {
         Classification result() {
             Route r = empty ? Route.FOLLOW : route;
             return new Classification(r, List.copyOf(transactions), sessionState, Set.copyOf(functions),
-                    Set.copyOf(relations), Set.copyOf(tempTables), hint);
+                    Set.copyOf(relations), Set.copyOf(tempTables), hint, settled);
         }
     }
 
@@ -285,29 +293,14 @@ public final class StatementClassifier {
     }
 
     /** FOR UPDATE, FOR NO KEY UPDATE, FOR SHARE, FOR KEY SHARE. */
-    private static boolean lockingClause(List<Tok> t, int i) {
+    private static boolean lockingClause(List<Token> t, int i) {
         String a = word(t, i);
         String b = word(t, i + 1);
         return a.equals("update") || a.equals("share")
                 || (a.equals("no") && b.equals("key")) || (a.equals("key") && b.equals("share"));
     }
 
-    /** Whether the identifier at i, followed by '(', is a function call rather than syntax or a type modifier. */
-    private static boolean isCall(List<Tok> t, int i) {
-        Tok tok = t.get(i);
-        if (tok.type() == SqlLexer.Type.WORD && NOT_FUNCTIONS.contains(tok.text())) {
-            return false;
-        }
-        if (i > 0) {
-            Tok prev = t.get(i - 1);
-            if (prev.punct("::") || prev.word("as")) {
-                return false; // a type with a modifier: x::varchar(10), CAST(x AS numeric(10,2))
-            }
-        }
-        return true;
-    }
-
-    private static boolean readOnly(List<Tok> t) {
+    private static boolean readOnly(List<Token> t) {
         boolean readOnly = false;
         for (int i = 0; i + 1 < t.size(); i++) {
             if (t.get(i).word("read")) {
@@ -317,8 +310,8 @@ public final class StatementClassifier {
         return readOnly;
     }
 
-    private static boolean containsWord(List<Tok> t, String... words) {
-        for (Tok tok : t) {
+    private static boolean containsWord(List<Token> t, String... words) {
+        for (Token tok : t) {
             if (tok.type() == SqlLexer.Type.WORD) {
                 for (String w : words) {
                     if (tok.text().equals(w)) {
@@ -330,10 +323,10 @@ public final class StatementClassifier {
         return false;
     }
 
-    private static boolean topLevelWord(List<Tok> t, int from, String w) {
+    private static boolean topLevelWord(List<Token> t, int from, String w) {
         int depth = 0;
         for (int i = from; i < t.size(); i++) {
-            Tok tok = t.get(i);
+            Token tok = t.get(i);
             if (tok.punct("(")) {
                 depth++;
             } else if (tok.punct(")")) {
@@ -345,7 +338,20 @@ public final class StatementClassifier {
         return false;
     }
 
-    private static String word(List<Tok> t, int i) {
+    /** The index of the parenthesis closing the one at {@code open}, or the end of the statement. */
+    private static int closing(List<Token> t, int open) {
+        int depth = 0;
+        for (int i = open; i < t.size(); i++) {
+            if (t.get(i).punct("(")) {
+                depth++;
+            } else if (t.get(i).punct(")") && --depth == 0) {
+                return i;
+            }
+        }
+        return t.size();
+    }
+
+    private static String word(List<Token> t, int i) {
         return i < t.size() && t.get(i).type() == SqlLexer.Type.WORD ? t.get(i).text() : "";
     }
 }
