@@ -8,7 +8,7 @@ import java.util.Set;
  * the lexical pass can be unsure of what it reads: in {@code FROM generate_series(1, 3) g(i)} the
  * {@code g(i)} is an alias with a column list, not a function {@code g}; {@code GROUP BY a, cube(b)}
  * is grouping syntax where {@code SELECT a, cube(b)} calls a function. A statement with an unsure
- * name is left unsettled for a parser to read, so these rules only have to be
+ * name is left for a parser to read ({@link StatementAnalyzer}), so these rules only have to be
  * right when they say they are sure.
  */
 final class CallSites {

@@ -7,14 +7,16 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
  * The fast lexical pass of routing: classifies SQL text by its statements' leading keywords and a
  * few patterns (FOR UPDATE, SELECT INTO, data-modifying WITH, function calls), without a grammar.
  * Anything it does not recognize goes to the master. A read whose function calls it cannot tell
- * for sure ({@link CallSites}) is marked unsettled, which keeps it off the replicas. Pure and
- * thread-safe.
+ * for sure ({@link CallSites}) is unsettled: a {@link StatementAnalyzer} reads it again, or it stays
+ * off the replicas. Pure and thread-safe (as thread-safe as the analyzer it is given).
  */
 public final class StatementClassifier {
 
@@ -41,9 +43,27 @@ public final class StatementClassifier {
 
     private StatementClassifier() {}
 
+    /**
+     * The lexical pass alone. A read it cannot settle is marked so ({@link Classification#settled()})
+     * and stays off the replicas.
+     */
     public static Classification classify(String sql) {
+        return lexical(sql).result(null);
+    }
+
+    /**
+     * The lexical pass, then {@code analyzer} on each read the lexical pass cannot settle: its
+     * functions replace the names the lexical pass could only guess, its tables add to the
+     * identifiers; when it cannot read a statement, the text goes to the master. Texts that go to
+     * the master anyway (writes, locks, a master hint) are not analyzed. Never weakens a route.
+     */
+    public static Classification classify(String sql, StatementAnalyzer analyzer) {
+        return lexical(sql).result(Objects.requireNonNull(analyzer, "analyzer"));
+    }
+
+    private static Accumulator lexical(String sql) {
         SqlLexer lexer = new SqlLexer(sql);
-        Accumulator acc = new Accumulator();
+        Accumulator acc = new Accumulator(sql);
         List<Token> statement = new ArrayList<>();
         while (true) {
             SqlLexer.Type type = lexer.next();
@@ -61,11 +81,15 @@ public final class StatementClassifier {
                 statement.add(new Token(type, lexer.text(), lexer.tokenBegin(), lexer.tokenEnd()));
             }
         }
-        return acc.result();
+        return acc;
     }
+
+    /** A read the lexical pass cannot settle: its text, and the names it could only guess were calls. */
+    private record Unsettled(String statement, Set<String> guesses) {}
 
     /** Collects the classification of each statement of one text. */
     private static final class Accumulator {
+        private final String sql;
         private Route route = Route.FOLLOW;
         private final List<TransactionControl> transactions = new ArrayList<>(2);
         private boolean sessionState;
@@ -74,7 +98,11 @@ public final class StatementClassifier {
         private final Set<String> tempTables = new LinkedHashSet<>();
         private Hint hint = Hint.NONE;
         private boolean empty = true;
-        private boolean settled = true;
+        private List<Unsettled> unsettled;
+
+        Accumulator(String sql) {
+            this.sql = sql;
+        }
 
         void comment(String text) {
             String t = text.trim().toLowerCase(Locale.ROOT);
@@ -163,6 +191,7 @@ public final class StatementClassifier {
             if (t.get(from).word("select") && topLevelWord(t, from, "into")) {
                 route(Route.MASTER); // SELECT ... INTO creates a table
             }
+            Set<String> guesses = null;
             for (int i = from; i < t.size(); i++) {
                 Token tok = t.get(i);
                 if (tok.word("for") && lockingClause(t, i + 1)) {
@@ -170,24 +199,29 @@ public final class StatementClassifier {
                 }
                 CallSites.Kind kind = tok.identifier() && i + 1 < t.size() && t.get(i + 1).punct("(")
                         ? CallSites.kind(t, i) : CallSites.Kind.SYNTAX;
-                if (kind == CallSites.Kind.UNSURE) {
-                    settled = false;
-                    relations.add(tok.text()); // a guess both ways: maybe a call, maybe a name
-                }
-                if (kind != CallSites.Kind.SYNTAX) {
-                    call(tok.text());
+                if (kind == CallSites.Kind.CALL) {
+                    call(tok.text(), functions);
+                } else if (kind == CallSites.Kind.UNSURE) {
+                    guesses = guesses == null ? new LinkedHashSet<>() : guesses;
+                    call(tok.text(), guesses); // maybe a call,
+                    relations.add(tok.text()); // maybe a name
                 } else if (tok.type() == SqlLexer.Type.QUOTED_IDENTIFIER
                         || (tok.type() == SqlLexer.Type.WORD && !KEYWORDS.contains(tok.text()))) {
                     relations.add(tok.text());
                 }
             }
+            if (guesses != null) {
+                unsettled = unsettled == null ? new ArrayList<>(1) : unsettled;
+                unsettled.add(new Unsettled(sql.substring(t.get(0).begin(), t.get(t.size() - 1).end()), guesses));
+            }
         }
 
-        private void call(String name) {
+        /** A known writer sends the text to the master; any other name goes to the catalog check. */
+        private void call(String name, Set<String> into) {
             if (WRITING_FUNCTIONS.contains(name) || name.startsWith("pg_advisory")) {
                 route(Route.MASTER);
             } else {
-                functions.add(name);
+                into.add(name);
             }
         }
 
@@ -271,13 +305,43 @@ public final class StatementClassifier {
             }
         }
 
+        private void analyze(StatementAnalyzer analyzer, Unsettled u) {
+            Optional<StatementAnalyzer.Extraction> read = analyzer.analyze(u.statement());
+            if (read.isEmpty()) {
+                route(Route.MASTER); // unreadable: never guess towards a replica
+                functions.addAll(u.guesses());
+                return;
+            }
+            for (String f : read.get().functions()) {
+                call(f, functions);
+            }
+            relations.addAll(read.get().relations());
+        }
+
         private void route(Route r) {
             if (r.ordinal() > route.ordinal()) {
                 route = r;
             }
         }
 
-        Classification result() {
+        /** The classification, with {@code analyzer} (null: none) settling what the lexical pass could not. */
+        Classification result(StatementAnalyzer analyzer) {
+            boolean settled = true;
+            if (unsettled != null) {
+                if (route == Route.MASTER || hint == Hint.MASTER || analyzer == null) {
+                    // the master anyway, where no parser can change the route; or no parser: not settled
+                    settled = route == Route.MASTER || hint == Hint.MASTER;
+                    unsettled.forEach(u -> functions.addAll(u.guesses()));
+                } else {
+                    for (Unsettled u : unsettled) {
+                        if (route == Route.MASTER) {
+                            functions.addAll(u.guesses()); // an earlier statement could not be read
+                        } else {
+                            analyze(analyzer, u);
+                        }
+                    }
+                }
+            }
             Route r = empty ? Route.FOLLOW : route;
             return new Classification(r, List.copyOf(transactions), sessionState, Set.copyOf(functions),
                     Set.copyOf(relations), Set.copyOf(tempTables), hint, settled);
