@@ -11,8 +11,8 @@ import java.util.Set;
  * {@code $1} becomes {@code ?}; escape, bit, national and dollar-quoted strings become {@code ''};
  * operators Calcite lacks ({@code ->>}, {@code @>}, {@code &&}, ...) and {@code AT TIME ZONE}
  * become {@code +}; block comments (which nest in PostgreSQL) become a space; {@code DISTINCT ON},
- * {@code WITH ORDINALITY}, {@code COLLATE name}, {@code LATERAL} before a function and
- * {@code interval} before a string are dropped.
+ * {@code WITH ORDINALITY}, {@code COLLATE name}, {@code LATERAL} before a function,
+ * {@code interval} before a string and the {@code []} of array types are dropped.
  */
 final class BabelText {
 
@@ -53,7 +53,10 @@ final class BabelText {
                 case COMMENT -> rewrite[i] = DROPPED;
                 case LITERAL -> rewrite[i] = literal(sql, tok);
                 case PUNCT -> {
-                    if (tok.punct("(") || tok.punct("[")) {
+                    if (tok.punct("[") && i + 1 < t.size() && t.get(i + 1).punct("]")) {
+                        rewrite[i] = DROPPED; // int[]: an array type, which Calcite does not know
+                        rewrite[++i] = DROPPED;
+                    } else if (tok.punct("(") || tok.punct("[")) {
                         if (++depth > MAX_DEPTH) {
                             return null;
                         }

@@ -19,6 +19,7 @@ class BabelTextTest {
             SELECT * FROM t, LATERAL f(t.a) WITH ORDINALITY x(b, n)   | SELECT * FROM t,   f(t.a)     x(b, n)
             SELECT now() - interval '1 day', interval '1' day         | SELECT now() -   '1 day', interval '1' day
             SELECT 1 /* a /* nested */ comment */ -- line             | SELECT 1   -- line
+            SELECT * FROM unnest($1::int[][]) x(id) WHERE a[1] = 2    | `SELECT * FROM unnest(?::int    ) x(id) WHERE a[1] = 2`
             """)
     void rewritesWhatBabelDoesNotReadAndKeepsEveryName(String postgres, String babel) {
         assertEquals(babel, BabelText.of(postgres));
