@@ -18,6 +18,11 @@ import java.util.Set;
  * @param relations every identifier that may name a table, for the temporary-table check
  * @param createdTempTables temporary tables the text creates
  * @param hint a routing hint found in a comment
+ * @param settled whether the router may rely on {@link #functions()}. False when the lexical pass
+ *     met a name before '(' that may or may not be a function call ({@code FROM f() g(i)}: {@code g}
+ *     names columns) and no {@link StatementAnalyzer} read the statement; {@link RouteDecider} then
+ *     keeps the text off the replicas. A text that goes to the master anyway (a write, a lock, a
+ *     master hint) is settled: no parser could change its route
  */
 public record Classification(
         Route route,
@@ -26,7 +31,8 @@ public record Classification(
         Set<String> functions,
         Set<String> relations,
         Set<String> createdTempTables,
-        Hint hint) {
+        Hint hint,
+        boolean settled) {
 
     /** Where a statement may run, from its text alone. */
     public enum Route {

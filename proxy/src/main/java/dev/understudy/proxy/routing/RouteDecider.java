@@ -61,9 +61,12 @@ public final class RouteDecider {
         return first == TransactionControl.BEGIN_READ_ONLY || (first == TransactionControl.BEGIN && session.defaultReadOnly());
     }
 
-    /** Nothing in the text writes, calls a volatile or unknown function, or touches a temporary table. */
+    /**
+     * Nothing in the text writes, calls a volatile or unknown function, or touches a temporary table;
+     * and what it calls is known for sure.
+     */
     private static boolean readable(Classification c, SessionView session, FunctionVolatility catalog) {
-        if (c.route() == Route.MASTER || !catalog.allowsReplica(c.functions())) {
+        if (c.route() == Route.MASTER || !c.settled() || !catalog.allowsReplica(c.functions())) {
             return false;
         }
         for (String t : session.tempTables()) {

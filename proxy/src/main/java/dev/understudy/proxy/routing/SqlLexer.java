@@ -29,6 +29,7 @@ final class SqlLexer {
     private final int length;
     private int pos;
     private Type type;
+    private int begin;
     private int start;
     private int end;
     private String text;
@@ -50,18 +51,30 @@ final class SqlLexer {
                     pos++;
                 }
             } else if (c == '/' && peek(1) == '*') {
+                begin = pos;
                 return blockComment();
             } else {
+                begin = pos;
                 return token(c);
             }
         }
         type = Type.END;
-        start = end = length;
+        begin = start = end = length;
         return type;
     }
 
     Type type() {
         return type;
+    }
+
+    /** Where the token starts in the text, quotes and prefixes included ({@code E'}, {@code $tag$}, {@code /*}). */
+    int tokenBegin() {
+        return begin;
+    }
+
+    /** Where the text after the token starts. */
+    int tokenEnd() {
+        return pos;
     }
 
     /** The token's text: lower-cased for words, unquoted for quoted identifiers. */

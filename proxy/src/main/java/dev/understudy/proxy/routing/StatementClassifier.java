@@ -7,12 +7,16 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
  * The fast lexical pass of routing: classifies SQL text by its statements' leading keywords and a
  * few patterns (FOR UPDATE, SELECT INTO, data-modifying WITH, function calls), without a grammar.
- * Anything it does not recognize goes to the master. Pure and thread-safe.
+ * Anything it does not recognize goes to the master. A read whose function calls it cannot tell
+ * for sure ({@link CallSites}) is unsettled: a {@link StatementAnalyzer} reads it again, or it stays
+ * off the replicas. Pure and thread-safe (as thread-safe as the analyzer it is given).
  */
 public final class StatementClassifier {
 
@@ -24,48 +28,43 @@ public final class StatementClassifier {
             "pg_try_advisory_xact_lock", "pg_try_advisory_xact_lock_shared", "pg_advisory_unlock",
             "pg_advisory_unlock_shared", "pg_advisory_unlock_all");
 
-    /** Words followed by '(' that are syntax or type modifiers, not function calls. */
-    private static final Set<String> NOT_FUNCTIONS = Set.of(
-            "in", "exists", "any", "all", "some", "values", "cast", "coalesce", "nullif", "greatest", "least",
-            "array", "row", "over", "filter", "within", "extract", "position", "substring", "trim", "overlay",
-            "and", "or", "not", "on", "using", "select", "from", "where", "when", "then", "else", "lateral",
-            "join", "case", "by", "as", "distinct", "is", "like", "ilike", "between", "group", "partition",
-            "window", "having", "limit", "offset", "returning", "set", "into", "table", "only", "with",
-            "union", "intersect", "except", "numeric", "decimal", "varchar", "char", "character", "varying",
-            "bit", "timestamp", "time", "interval", "float", "double", "precision", "if", "recursive",
-            "materialized", "grouping", "cube", "rollup", "sets", "xmlelement", "xmlforest", "json", "jsonb",
-            "tablesample", "ordinality", "do", "conflict");
-
-    /** Keywords never taken for table names in {@link Classification#relations()}. */
+    /**
+     * Words never taken for table names in {@link Classification#relations()}: PostgreSQL's reserved
+     * and type/function-name keywords, which cannot name a table unless quoted. Unreserved keywords
+     * (update, share, values, temp, ...) and plain words such as count can: a temporary table may be
+     * called that.
+     */
     private static final Set<String> KEYWORDS = Set.of(
             "select", "from", "where", "and", "or", "not", "in", "is", "null", "true", "false", "as", "on",
-            "join", "left", "right", "inner", "outer", "full", "cross", "natural", "using", "group", "by", "order",
+            "join", "left", "right", "inner", "outer", "full", "cross", "natural", "using", "group", "order",
             "having", "limit", "offset", "union", "all", "distinct", "case", "when", "then", "else", "end",
-            "with", "values", "table", "asc", "desc", "exists", "between", "like", "ilike", "any", "some",
-            "cast", "lateral", "for", "update", "share", "of", "nowait", "skip", "locked", "only", "into",
-            "insert", "delete", "set", "returning", "default", "create", "temp", "temporary", "if", "count");
+            "with", "table", "asc", "desc", "like", "ilike", "any", "some", "cast", "lateral", "for", "only",
+            "into", "returning", "default", "create");
 
     private StatementClassifier() {}
 
-    /** One token: its type and text (words lower-cased). */
-    private record Tok(SqlLexer.Type type, String text) {
-        boolean word(String w) {
-            return type == SqlLexer.Type.WORD && text.equals(w);
-        }
-
-        boolean punct(String p) {
-            return type == SqlLexer.Type.PUNCT && text.equals(p);
-        }
-
-        boolean identifier() {
-            return type == SqlLexer.Type.WORD || type == SqlLexer.Type.QUOTED_IDENTIFIER;
-        }
+    /**
+     * The lexical pass alone. A read it cannot settle is marked so ({@link Classification#settled()})
+     * and stays off the replicas.
+     */
+    public static Classification classify(String sql) {
+        return lexical(sql).result(null);
     }
 
-    public static Classification classify(String sql) {
+    /**
+     * The lexical pass, then {@code analyzer} on each read the lexical pass cannot settle: its
+     * functions replace the names the lexical pass could only guess, its tables add to the
+     * identifiers; when it cannot read a statement, the text goes to the master. Texts that go to
+     * the master anyway (writes, locks, a master hint) are not analyzed. Never weakens a route.
+     */
+    public static Classification classify(String sql, StatementAnalyzer analyzer) {
+        return lexical(sql).result(Objects.requireNonNull(analyzer, "analyzer"));
+    }
+
+    private static Accumulator lexical(String sql) {
         SqlLexer lexer = new SqlLexer(sql);
-        Accumulator acc = new Accumulator();
-        List<Tok> statement = new ArrayList<>();
+        Accumulator acc = new Accumulator(sql);
+        List<Token> statement = new ArrayList<>();
         while (true) {
             SqlLexer.Type type = lexer.next();
             if (type == SqlLexer.Type.END || (type == SqlLexer.Type.PUNCT && lexer.isPunct(';'))) {
@@ -79,14 +78,18 @@ public final class StatementClassifier {
             } else if (type == SqlLexer.Type.COMMENT) {
                 acc.comment(lexer.text());
             } else {
-                statement.add(new Tok(type, lexer.text()));
+                statement.add(new Token(type, lexer.text(), lexer.tokenBegin(), lexer.tokenEnd()));
             }
         }
-        return acc.result();
+        return acc;
     }
+
+    /** A read the lexical pass cannot settle: its text, and the names it could only guess were calls. */
+    private record Unsettled(String statement, Set<String> guesses) {}
 
     /** Collects the classification of each statement of one text. */
     private static final class Accumulator {
+        private final String sql;
         private Route route = Route.FOLLOW;
         private final List<TransactionControl> transactions = new ArrayList<>(2);
         private boolean sessionState;
@@ -95,6 +98,11 @@ public final class StatementClassifier {
         private final Set<String> tempTables = new LinkedHashSet<>();
         private Hint hint = Hint.NONE;
         private boolean empty = true;
+        private List<Unsettled> unsettled;
+
+        Accumulator(String sql) {
+            this.sql = sql;
+        }
 
         void comment(String text) {
             String t = text.trim().toLowerCase(Locale.ROOT);
@@ -105,7 +113,7 @@ public final class StatementClassifier {
             }
         }
 
-        void statement(List<Tok> t) {
+        void statement(List<Token> t) {
             empty = false;
             int first = 0;
             while (first < t.size() && t.get(first).punct("(")) {
@@ -165,7 +173,7 @@ public final class StatementClassifier {
                 }
                 case "copy" -> {
                     if (topLevelWord(t, first, "to")) {
-                        read(t, first);
+                        copyTo(t, first);
                     } else {
                         route(Route.MASTER);
                     }
@@ -178,35 +186,73 @@ public final class StatementClassifier {
             }
         }
 
-        private void read(List<Tok> t, int from) {
+        private void read(List<Token> t, int from) {
             route(Route.READ);
             if (t.get(from).word("select") && topLevelWord(t, from, "into")) {
                 route(Route.MASTER); // SELECT ... INTO creates a table
             }
+            Set<String> guesses = null;
             for (int i = from; i < t.size(); i++) {
-                Tok tok = t.get(i);
+                Token tok = t.get(i);
                 if (tok.word("for") && lockingClause(t, i + 1)) {
                     route(Route.MASTER);
                 }
-                if (tok.identifier() && i + 1 < t.size() && t.get(i + 1).punct("(") && isCall(t, i)) {
-                    String name = tok.text();
-                    if (WRITING_FUNCTIONS.contains(name) || name.startsWith("pg_advisory")) {
-                        route(Route.MASTER);
-                    } else {
-                        functions.add(name);
-                    }
+                CallSites.Kind kind = tok.identifier() && i + 1 < t.size() && t.get(i + 1).punct("(")
+                        ? CallSites.kind(t, i) : CallSites.Kind.SYNTAX;
+                if (kind == CallSites.Kind.CALL) {
+                    call(tok.text(), functions);
+                } else if (kind == CallSites.Kind.UNSURE) {
+                    guesses = guesses == null ? new LinkedHashSet<>() : guesses;
+                    call(tok.text(), guesses); // maybe a call,
+                    relations.add(tok.text()); // maybe a name
                 } else if (tok.type() == SqlLexer.Type.QUOTED_IDENTIFIER
                         || (tok.type() == SqlLexer.Type.WORD && !KEYWORDS.contains(tok.text()))) {
                     relations.add(tok.text());
                 }
             }
+            if (guesses != null) {
+                unsettled = unsettled == null ? new ArrayList<>(1) : unsettled;
+                unsettled.add(new Unsettled(sql.substring(t.get(0).begin(), t.get(t.size() - 1).end()), guesses));
+            }
         }
 
-        private void explain(List<Tok> t, int first) {
+        /** A known writer sends the text to the master; any other name goes to the catalog check. */
+        private void call(String name, Set<String> into) {
+            if (WRITING_FUNCTIONS.contains(name) || name.startsWith("pg_advisory")) {
+                route(Route.MASTER);
+            } else {
+                into.add(name);
+            }
+        }
+
+        /** COPY (query) TO ...: the query; COPY table [(columns)] TO ...: the table. */
+        private void copyTo(List<Token> t, int first) {
+            route(Route.READ);
+            int i = first + 1;
+            if (i < t.size() && t.get(i).punct("(")) {
+                List<Token> query = t.subList(i + 1, closing(t, i));
+                int from = 0;
+                while (from < query.size() && query.get(from).punct("(")) {
+                    from++;
+                }
+                if (from < query.size()) {
+                    read(query, from);
+                }
+                return;
+            }
+            for (; i < t.size() && t.get(i).identifier(); i += 2) {
+                relations.add(t.get(i).text());
+                if (i + 1 >= t.size() || !t.get(i + 1).punct(".")) {
+                    break;
+                }
+            }
+        }
+
+        private void explain(List<Token> t, int first) {
             boolean analyze = false;
             int i = first + 1;
             for (; i < t.size(); i++) {
-                Tok tok = t.get(i);
+                Token tok = t.get(i);
                 if (tok.word("analyze") || tok.word("analyse")) {
                     analyze = true;
                 } else if (tok.type() == SqlLexer.Type.WORD && isStatementStart(tok.text())) {
@@ -224,7 +270,7 @@ public final class StatementClassifier {
             statement(t.subList(i, t.size())); // EXPLAIN ANALYZE runs the statement
         }
 
-        private void set(List<Tok> t, String second) {
+        private void set(List<Token> t, String second) {
             route(Route.FOLLOW);
             if (second.equals("transaction")) {
                 if (readOnly(t)) {
@@ -235,7 +281,7 @@ public final class StatementClassifier {
             }
         }
 
-        private void createdTempTable(List<Tok> t, int first) {
+        private void createdTempTable(List<Token> t, int first) {
             int i = first + 1;
             if (word(t, i).equals("local") || word(t, i).equals("global")) {
                 i++;
@@ -259,16 +305,46 @@ public final class StatementClassifier {
             }
         }
 
+        private void analyze(StatementAnalyzer analyzer, Unsettled u) {
+            Optional<StatementAnalyzer.Extraction> read = analyzer.analyze(u.statement());
+            if (read.isEmpty()) {
+                route(Route.MASTER); // unreadable: never guess towards a replica
+                functions.addAll(u.guesses());
+                return;
+            }
+            for (String f : read.get().functions()) {
+                call(f, functions);
+            }
+            relations.addAll(read.get().relations());
+        }
+
         private void route(Route r) {
             if (r.ordinal() > route.ordinal()) {
                 route = r;
             }
         }
 
-        Classification result() {
+        /** The classification, with {@code analyzer} (null: none) settling what the lexical pass could not. */
+        Classification result(StatementAnalyzer analyzer) {
+            boolean settled = true;
+            if (unsettled != null) {
+                if (route == Route.MASTER || hint == Hint.MASTER || analyzer == null) {
+                    // the master anyway, where no parser can change the route; or no parser: not settled
+                    settled = route == Route.MASTER || hint == Hint.MASTER;
+                    unsettled.forEach(u -> functions.addAll(u.guesses()));
+                } else {
+                    for (Unsettled u : unsettled) {
+                        if (route == Route.MASTER) {
+                            functions.addAll(u.guesses()); // an earlier statement could not be read
+                        } else {
+                            analyze(analyzer, u);
+                        }
+                    }
+                }
+            }
             Route r = empty ? Route.FOLLOW : route;
             return new Classification(r, List.copyOf(transactions), sessionState, Set.copyOf(functions),
-                    Set.copyOf(relations), Set.copyOf(tempTables), hint);
+                    Set.copyOf(relations), Set.copyOf(tempTables), hint, settled);
         }
     }
 
@@ -281,29 +357,14 @@ public final class StatementClassifier {
     }
 
     /** FOR UPDATE, FOR NO KEY UPDATE, FOR SHARE, FOR KEY SHARE. */
-    private static boolean lockingClause(List<Tok> t, int i) {
+    private static boolean lockingClause(List<Token> t, int i) {
         String a = word(t, i);
         String b = word(t, i + 1);
         return a.equals("update") || a.equals("share")
                 || (a.equals("no") && b.equals("key")) || (a.equals("key") && b.equals("share"));
     }
 
-    /** Whether the identifier at i, followed by '(', is a function call rather than syntax or a type modifier. */
-    private static boolean isCall(List<Tok> t, int i) {
-        Tok tok = t.get(i);
-        if (tok.type() == SqlLexer.Type.WORD && NOT_FUNCTIONS.contains(tok.text())) {
-            return false;
-        }
-        if (i > 0) {
-            Tok prev = t.get(i - 1);
-            if (prev.punct("::") || prev.word("as")) {
-                return false; // a type with a modifier: x::varchar(10), CAST(x AS numeric(10,2))
-            }
-        }
-        return true;
-    }
-
-    private static boolean readOnly(List<Tok> t) {
+    private static boolean readOnly(List<Token> t) {
         boolean readOnly = false;
         for (int i = 0; i + 1 < t.size(); i++) {
             if (t.get(i).word("read")) {
@@ -313,8 +374,8 @@ public final class StatementClassifier {
         return readOnly;
     }
 
-    private static boolean containsWord(List<Tok> t, String... words) {
-        for (Tok tok : t) {
+    private static boolean containsWord(List<Token> t, String... words) {
+        for (Token tok : t) {
             if (tok.type() == SqlLexer.Type.WORD) {
                 for (String w : words) {
                     if (tok.text().equals(w)) {
@@ -326,10 +387,10 @@ public final class StatementClassifier {
         return false;
     }
 
-    private static boolean topLevelWord(List<Tok> t, int from, String w) {
+    private static boolean topLevelWord(List<Token> t, int from, String w) {
         int depth = 0;
         for (int i = from; i < t.size(); i++) {
-            Tok tok = t.get(i);
+            Token tok = t.get(i);
             if (tok.punct("(")) {
                 depth++;
             } else if (tok.punct(")")) {
@@ -341,7 +402,20 @@ public final class StatementClassifier {
         return false;
     }
 
-    private static String word(List<Tok> t, int i) {
+    /** The index of the parenthesis closing the one at {@code open}, or the end of the statement. */
+    private static int closing(List<Token> t, int open) {
+        int depth = 0;
+        for (int i = open; i < t.size(); i++) {
+            if (t.get(i).punct("(")) {
+                depth++;
+            } else if (t.get(i).punct(")") && --depth == 0) {
+                return i;
+            }
+        }
+        return t.size();
+    }
+
+    private static String word(List<Token> t, int i) {
         return i < t.size() && t.get(i).type() == SqlLexer.Type.WORD ? t.get(i).text() : "";
     }
 }

@@ -661,7 +661,7 @@ final class Router implements BackendLink.Owner {
         Classification classification() {
             if (forceMaster) {
                 return new Classification(Route.MASTER, List.of(), false, Set.of(), Set.of(), Set.of(),
-                        Classification.Hint.NONE);
+                        Classification.Hint.NONE, true);
             }
             if (executed.size() == 1) {
                 return executed.getFirst();
@@ -671,8 +671,10 @@ final class Router implements BackendLink.Owner {
             Set<String> relations = new HashSet<>();
             Set<String> temps = new HashSet<>();
             boolean state = false;
+            boolean settled = true;
             Classification.Hint hint = Classification.Hint.NONE;
             for (Classification c : executed) {
+                settled &= c.settled();
                 tx.addAll(c.transactions());
                 functions.addAll(c.functions());
                 relations.addAll(c.relations());
@@ -680,7 +682,7 @@ final class Router implements BackendLink.Owner {
                 state |= c.sessionState();
                 hint = c.hint().ordinal() > hint.ordinal() ? c.hint() : hint;
             }
-            return new Classification(route, tx, state, functions, relations, temps, hint);
+            return new Classification(route, tx, state, functions, relations, temps, hint, settled);
         }
 
         /** The value of a {@code SET understudy.consistency} in the held messages that is not a level, or null. */

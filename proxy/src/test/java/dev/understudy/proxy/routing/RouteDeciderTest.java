@@ -15,7 +15,7 @@ class RouteDeciderTest {
 
     private static final FunctionVolatility CATALOG = FunctionVolatility.of(Map.of(
             "lower", Volatility.IMMUTABLE, "now", Volatility.STABLE, "count", Volatility.IMMUTABLE,
-            "random", Volatility.VOLATILE, "pg_sleep", Volatility.VOLATILE));
+            "random", Volatility.VOLATILE, "pg_sleep", Volatility.VOLATILE, "generate_series", Volatility.IMMUTABLE));
 
     private static final SessionView IDLE = new SessionView(false, false, Consistency.EVENTUAL, Set.of("tmp_t"));
 
@@ -27,6 +27,8 @@ class RouteDeciderTest {
             SELECT pg_sleep(1)                               | MASTER
             SELECT unknown_function(1)                       | MASTER
             SELECT * FROM tmp_t                              | MASTER
+            SELECT * FROM generate_series(1, 3)              | REPLICA
+            SELECT * FROM generate_series(1, 3) g(i)         | MASTER
             INSERT INTO t VALUES (1)                         | MASTER
             BEGIN                                            | MASTER
             BEGIN READ ONLY                                  | REPLICA

@@ -136,10 +136,89 @@ class StatementClassifierTest {
         assertEquals(Set.of("lower", "count", "MyFunc"), c.functions());
     }
 
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', nullValues = "-", textBlock = """
+            SELECT abalance FROM pgbench_accounts WHERE aid = $1                                      | -
+            SELECT lower(name), count(*) FROM t GROUP BY 1                                            | lower count
+            SELECT o.id FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.created > now() - interval '1 day' | now
+            SELECT * FROM generate_series(1, 10)                                                      | generate_series
+            SELECT * FROM generate_series(1, 10) AS g(i)                                              | generate_series
+            SELECT * FROM t, LATERAL jsonb_array_elements(t.doc) AS e(v)                              | jsonb_array_elements
+            SELECT * FROM t JOIN LATERAL unnest(t.a) ON true                                          | unnest
+            SELECT row_number() OVER (PARTITION BY a ORDER BY b), count(*) FILTER (WHERE c) FROM t    | row_number count
+            SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM t                              | percentile_cont
+            SELECT public.f(1), "MyFunc"(2), s.filter(3), if(a, b) FROM t                             | f MyFunc filter if
+            SELECT x::numeric(10,2), CAST(y AS varchar(10)), z::pg_catalog.varchar(5) FROM t          | -
+            SELECT DISTINCT ON (a) a, b FROM t ORDER BY a, b                                          | -
+            SELECT * FROM t WHERE a IN (SELECT b FROM u) AND EXISTS (SELECT 1 FROM v WHERE v.c = ANY(t.d)) | -
+            WITH x(a, b) AS (SELECT 1, 2), y(c) AS NOT MATERIALIZED (SELECT 3) SELECT * FROM x, y      | -
+            WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 5) SELECT * FROM r | -
+            SELECT a FROM t GROUP BY ROLLUP(a), GROUPING SETS ((b), (c))                              | -
+            SELECT CASE WHEN a THEN upper(b) ELSE lower(b) END FROM t                                 | upper lower
+            SELECT ts AT TIME ZONE current_setting('TimeZone') FROM t                                 | current_setting
+            SELECT substring(s FROM 2 FOR length(s)) FROM t                                           | length
+            COPY (SELECT lower(a) FROM t) TO STDOUT                                                   | lower
+            EXPLAIN ANALYZE SELECT lower(a) FROM t                                                    | lower
+            """)
+    void settlesCommonReadsLexically(String sql, String functions) {
+        Classification c = StatementClassifier.classify(sql);
+        assertTrue(c.settled(), "settled");
+        assertEquals(functions == null ? Set.of() : Set.of(functions.split(" ")), c.functions());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            SELECT * FROM generate_series(1, 10) g(i)
+            SELECT * FROM (VALUES (1, 2)) v(a, b)
+            SELECT * FROM t x(a, b)
+            SELECT * FROM t TABLESAMPLE SYSTEM (10)
+            SELECT a, cube(b) FROM t
+            SELECT a FROM t GROUP BY a, CUBE(b)
+            SELECT * FROM f(1) WITH ORDINALITY x(a, n)
+            SELECT (a, b) OVERLAPS (c, d) FROM t
+            EXPLAIN ANALYZE SELECT * FROM generate_series(1, 3) g(i)
+            COPY (SELECT * FROM f() g(i)) TO STDOUT
+            SELECT 1; SELECT * FROM f() g(i)
+            """)
+    void leavesANameItCannotTellFromACallUnsettled(String sql) {
+        Classification c = StatementClassifier.classify(sql);
+        assertFalse(c.settled(), "settled");
+        assertEquals(Route.READ, c.route());
+    }
+
+    @Test
+    void unsettledNamesAreReportedBothAsCallsAndAsRelations() {
+        Classification c = StatementClassifier.classify("SELECT * FROM generate_series(1, 10) g(i)");
+        assertEquals(Set.of("generate_series", "g"), c.functions());
+        assertTrue(c.relations().contains("g"));
+    }
+
+    @Test
+    void writesAndLocksAreSettledWhateverTheirNames() {
+        assertTrue(StatementClassifier.classify("INSERT INTO t (a) SELECT x FROM f() g(x)").settled());
+        assertEquals(Route.MASTER, StatementClassifier.classify("SELECT * FROM f() g(x) FOR UPDATE").route());
+    }
+
+    @Test
+    void copyOfATableToTheClientReadsThatTable() {
+        Classification c = StatementClassifier.classify("COPY app.t (a, b) TO STDOUT WITH (FORMAT csv)");
+        assertEquals(Route.READ, c.route());
+        assertEquals(Set.of(), c.functions());
+        assertTrue(c.relations().containsAll(Set.of("app", "t")));
+        assertTrue(c.settled());
+    }
+
     @Test
     void identifiersAreReportedForTheTemporaryTableCheck() {
         Classification c = StatementClassifier.classify("SELECT a FROM tmp_orders o JOIN \"Other\" x ON o.id = x.id");
         assertTrue(c.relations().containsAll(Set.of("tmp_orders", "Other")));
+    }
+
+    @Test
+    void aTableNamedLikeAnUnreservedKeywordIsStillReported() {
+        assertTrue(StatementClassifier.classify("SELECT * FROM count").relations().contains("count"));
+        assertTrue(StatementClassifier.classify("SELECT * FROM share JOIN values ON true").relations()
+                .containsAll(Set.of("share", "values")));
     }
 
     @Test
