@@ -5,6 +5,7 @@ import dev.understudy.proxy.pg.BackendCodec;
 import dev.understudy.proxy.pg.BackendMessage.ErrorResponse;
 import dev.understudy.proxy.pg.FrameReader;
 import dev.understudy.proxy.pg.FrameRun;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.time.Duration;
@@ -42,11 +43,34 @@ public final class BackendRelay implements Runnable {
         default void copyIn(BackendConnection backend) {}
 
         /**
-         * The stream ended or failed. {@code afterFatal} says whether the database's last message
-         * was a FATAL error, which the client has then already received.
+         * Asked when the first message of an answer arrives: whether to withhold the answer from
+         * the client until its ReadyForQuery (up to {@link #HOLD_LIMIT} bytes), so that the request
+         * can still be sent elsewhere if the connection dies before it is answered.
          */
-        void backendClosed(BackendConnection backend, boolean afterFatal, Exception cause);
+        default boolean holdAnswer() {
+            return false;
+        }
+
+        /**
+         * Whether a FATAL error that arrives while nothing is in flight (the server shutting the
+         * idle connection down) is dropped instead of relayed, because the session carries on
+         * without this connection.
+         */
+        default boolean dropIdleFatal() {
+            return false;
+        }
+
+        /**
+         * The stream ended or failed. {@code afterFatal} says whether the database's last message
+         * was a FATAL error, which the client has then already received. {@code answerStarted}
+         * says whether part of an unfinished answer reached the client; when false, nothing
+         * since the last ReadyForQuery did (a withheld answer, FATAL included, is dropped).
+         */
+        void backendClosed(BackendConnection backend, boolean afterFatal, boolean answerStarted, Exception cause);
     }
+
+    /** The most of one answer withheld from the client; a longer answer is released as it comes. */
+    public static final int HOLD_LIMIT = 64 * 1024;
 
     /**
      * Answers the session takes for itself: everything up to the next ReadyForQuery. Started only
@@ -81,6 +105,9 @@ public final class BackendRelay implements Runnable {
     private final FrameRun.Sink client;
     private final Listener listener;
     private volatile Exchange exchange;
+    // an answer being withheld (relay thread only)
+    private final Held held = new Held();
+    private boolean holding;
 
     /** {@code client} is the client connection, whose writes are serialized by its owner. */
     public BackendRelay(BackendConnection backend, FrameRun.Sink client, Listener listener) {
@@ -100,9 +127,10 @@ public final class BackendRelay implements Runnable {
     @Override
     public void run() {
         FrameReader reader = backend.reader();
-        FrameRun run = new FrameRun(reader, client);
+        FrameRun run = new FrameRun(reader, this::toClient);
         boolean lastFatal = false;
         boolean error = false;
+        boolean answering = false;
         Exception cause = null;
         try {
             while (true) {
@@ -116,10 +144,23 @@ public final class BackendRelay implements Runnable {
                     exchanged(e, type, reader);
                     continue;
                 }
+                if (!answering) {
+                    if (type == 'E' && BackendCodec.isFatalError(reader.buffer(), reader.bodyStart(), reader.bodyLength())
+                            && listener.dropIdleFatal()) {
+                        continue;
+                    }
+                    answering = true;
+                    holding = listener.holdAnswer();
+                }
                 run.add();
                 switch (type) {
                     case 'Z' -> { // ReadyForQuery: flush first, then report, so the client has it all
+                        if (holding && held.size() == 0) {
+                            holding = false; // the whole answer is in this run: no copy
+                        }
                         run.flush();
+                        release();
+                        answering = false;
                         listener.readyForQuery(backend, (char) reader.buffer()[reader.bodyStart()], error);
                         error = false;
                     }
@@ -141,7 +182,45 @@ public final class BackendRelay implements Runnable {
         if (e != null) {
             e.outcome.completeExceptionally(cause != null ? cause : new IOException("connection closed"));
         }
-        listener.backendClosed(backend, lastFatal, cause);
+        boolean answerStarted = answering && !holding;
+        held.reset();
+        listener.backendClosed(backend, lastFatal && answerStarted, answerStarted, cause);
+    }
+
+    private void toClient(byte[] buf, int off, int len) throws IOException {
+        if (!holding) {
+            client.write(buf, off, len);
+            return;
+        }
+        held.write(buf, off, len);
+        if (held.size() > HOLD_LIMIT) {
+            release(); // too long to withhold: the client gets it as it comes
+        }
+    }
+
+    /** Sends a withheld answer to the client. */
+    private void release() throws IOException {
+        if (holding) {
+            holding = false;
+            held.sendTo(client);
+        }
+    }
+
+    /** A withheld answer, written out from its own buffer. */
+    private static final class Held extends ByteArrayOutputStream {
+        private static final int KEEP = 16 * 1024;
+
+        Held() {
+            super(0);
+        }
+
+        void sendTo(FrameRun.Sink sink) throws IOException {
+            sink.write(buf, 0, count);
+            reset();
+            if (buf.length > KEEP) {
+                buf = new byte[0]; // an idle session does not keep a large answer's buffer
+            }
+        }
     }
 
     private void exchanged(Exchange e, int type, FrameReader reader) throws ProxyException {

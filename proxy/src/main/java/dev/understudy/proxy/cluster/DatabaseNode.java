@@ -16,6 +16,7 @@ public final class DatabaseNode implements ReplicaSelector.Candidate {
     private final int weight;
     private final LongAdder statements = new LongAdder();
     private final LongAdder failures = new LongAdder();
+    private final LongAdder resent = new LongAdder();
     private final AtomicInteger outstanding = new AtomicInteger();
 
     public DatabaseNode(BackendConnection.Target target, int weight) {
@@ -64,6 +65,15 @@ public final class DatabaseNode implements ReplicaSelector.Candidate {
 
     public long failures() {
         return failures.sum();
+    }
+
+    /** Reads this node left unanswered when its connection died, sent again to another node. */
+    public void resent(int units) {
+        resent.add(units);
+    }
+
+    public long resent() {
+        return resent.sum();
     }
 
     @Override

@@ -29,7 +29,11 @@ final class BackendLink implements BackendRelay.Listener {
 
     /** What a link reports to its session when the connection ends. */
     interface Owner {
-        void linkClosed(BackendLink link, boolean afterFatal, Exception cause);
+        /**
+         * The connection ended. {@code afterFatal}: the client got the database's FATAL error.
+         * {@code answerStarted}: part of an unfinished answer reached the client.
+         */
+        void linkClosed(BackendLink link, boolean afterFatal, boolean answerStarted, Exception cause);
     }
 
     private final Role role;
@@ -50,6 +54,8 @@ final class BackendLink implements BackendRelay.Listener {
     private volatile char status = 'I';
     private volatile boolean closed;
     private volatile boolean terminated;
+    /** Set when the connection ended: part of an unfinished answer had reached the client. */
+    private boolean answerStarted;
 
     private BackendLink(Role role, DatabaseNode node, BackendConnection connection, ClientChannel client, Owner owner) {
         this.role = role;
@@ -142,19 +148,99 @@ final class BackendLink implements BackendRelay.Listener {
         }
     }
 
-    /** Waits until every unit sent has been answered. */
+    /**
+     * Waits until every unit sent has been answered.
+     *
+     * @throws LinkLostException when the connection ended leaving units that can be sent elsewhere
+     * @throws IOException when it ended otherwise
+     */
     void awaitIdle() throws IOException {
+        if (!awaitAnswers()) {
+            throw resendable() ? new LinkLostException(this) : new IOException("connection to " + node.name() + " closed");
+        }
+    }
+
+    /** Waits until every unit sent has been answered, or the connection ended with some not answered (false). */
+    private boolean awaitAnswers() throws IOException {
         lock.lock();
         try {
             while (!inFlight.isEmpty()) {
                 if (closed) {
-                    throw new IOException("connection to " + node.name() + " closed");
+                    return false;
                 }
                 answered.await();
             }
+            return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while waiting for " + node.name());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Whether the units this ended connection left unanswered can be sent again elsewhere: every
+     * one kept what it sent, and nothing of their answers reached the client.
+     */
+    boolean resendable() {
+        lock.lock();
+        try {
+            if (!closed || answerStarted || inFlight.isEmpty()) {
+                return false;
+            }
+            for (Unit u : inFlight) {
+                if (u.resend == null) {
+                    return false;
+                }
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Takes the units this ended connection left unanswered, in order (each only once). */
+    List<Unit> takeUnanswered() {
+        lock.lock();
+        try {
+            List<Unit> out = new ArrayList<>(inFlight);
+            inFlight.clear();
+            for (int i = 0; i < out.size(); i++) {
+                node.answered();
+            }
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public boolean holdAnswer() {
+        lock.lock();
+        try {
+            Unit head = inFlight.peek();
+            return head != null && head.resend != null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public boolean dropIdleFatal() {
+        return role == Role.REPLICA && idle();
+    }
+
+    /** Whether every unit in flight could be sent again elsewhere (true when none is). */
+    boolean onlyResendableInFlight() {
+        lock.lock();
+        try {
+            for (Unit u : inFlight) {
+                if (u.resend == null) {
+                    return false;
+                }
+            }
+            return true;
         } finally {
             lock.unlock();
         }
@@ -209,15 +295,16 @@ final class BackendLink implements BackendRelay.Listener {
     }
 
     @Override
-    public void backendClosed(BackendConnection from, boolean afterFatal, Exception cause) {
+    public void backendClosed(BackendConnection from, boolean afterFatal, boolean answerStarted, Exception cause) {
         lock.lock();
         try {
             closed = true;
+            this.answerStarted = answerStarted;
             answered.signalAll();
         } finally {
             lock.unlock();
         }
-        owner.linkClosed(this, afterFatal, cause);
+        owner.linkClosed(this, afterFatal, answerStarted, cause);
     }
 
     /** Closes the connection politely (Terminate); the relay then reports it closed. */

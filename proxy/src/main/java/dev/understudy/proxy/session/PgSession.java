@@ -233,7 +233,7 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
     }
 
     @Override
-    public void backendClosed(BackendConnection from, boolean afterFatal, Exception cause) {
+    public void backendClosed(BackendConnection from, boolean afterFatal, boolean answerStarted, Exception cause) {
         if (closing.get()) {
             return;
         }

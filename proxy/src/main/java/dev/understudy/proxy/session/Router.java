@@ -33,6 +33,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,6 +68,11 @@ final class Router implements BackendLink.Owner {
     private final Set<String> tempTables = new HashSet<>();
     private final Set<DatabaseNode> failedReplicas = new HashSet<>();
     private final Batch batch = new Batch();
+    /**
+     * Held by the session thread except while it waits for the client, so that a relay thread
+     * whose replica died can send the unanswered reads elsewhere without racing the session.
+     */
+    private final ReentrantLock sessionLock = new ReentrantLock();
     /** COPY data in flight: runs of CopyData frames go to the connection running the COPY in one write. */
     private FrameRun copy;
 
@@ -105,16 +111,33 @@ final class Router implements BackendLink.Owner {
 
     /** Reads, routes and relays client messages until the client leaves (or a connection is lost). */
     void run(FrameReader reader) throws IOException, ProxyException {
+        sessionLock.lock();
+        try {
+            relay(reader);
+        } finally {
+            sessionLock.unlock();
+        }
+    }
+
+    private void relay(FrameReader reader) throws IOException, ProxyException {
         copy = new FrameRun(reader, (buf, off, len) -> current.sendMore(buf, off, len));
         while (true) {
             copy.flushUnlessMoreBuffered();
-            if (!reader.hasBufferedFrame()) {
+            int type;
+            if (reader.hasBufferedFrame()) {
+                type = reader.next();
+            } else {
                 batch.hold(reader);
                 if (batch.size() > HOLD_LIMIT) {
                     dispatch(reader, false);
                 }
+                sessionLock.unlock(); // the client may take its time
+                try {
+                    type = reader.next();
+                } finally {
+                    sessionLock.lock();
+                }
             }
-            int type = reader.next();
             if (type < 0) {
                 log.debug("client closed the connection without Terminate");
                 return;
@@ -218,17 +241,114 @@ final class Router implements BackendLink.Owner {
                 batch.clear(); // answered by the router itself
                 return;
             }
-        } else if (prepareStatements(link, false) != null) {
+        } else if (prepareStatements(link, batch.ops, false) != null) {
             log.debug("a pipelined unit uses a prepared statement {} does not have", link);
         }
-        batch.writeTo(link, reader, complete ? List.of(batch.unit()) : List.of());
+        Unit unit = complete ? batch.unit() : null;
+        if (unit != null && unitLink == null && resendable(link, unit)) {
+            unit.resend = new Resend(batch.bytes(reader), List.copyOf(batch.ops));
+            current = link;
+            batch.clear();
+            sendResendable(link, unit);
+            return;
+        }
+        batch.writeTo(link, reader, unit != null ? List.of(unit) : List.of());
         current = link;
         unitLink = complete ? null : link;
         batch.clear(complete);
     }
 
+    /**
+     * Whether {@code unit}, about to go to {@code link}, may be sent elsewhere should the link die
+     * before answering: an autocommit read on a replica, behind only units of the same kind.
+     */
+    private static boolean resendable(BackendLink link, Unit unit) {
+        return link.role() == BackendLink.Role.REPLICA && link.status() == 'I' && !unit.write
+                && unit.transactions.isEmpty() && unit.state.isEmpty() && !unit.changesFunctions
+                && link.onlyResendableInFlight();
+    }
+
+    private void sendResendable(BackendLink link, Unit unit) throws IOException {
+        byte[] messages = unit.resend.messages();
+        try {
+            link.send(messages, 0, messages.length, List.of(unit));
+        } catch (IOException e) {
+            // the replica is gone: once its relay has seen the end, the reads go elsewhere
+            link.connection().close();
+            try {
+                settle(link);
+            } catch (LinkLostException lost) {
+                resend(lost.link());
+            }
+        }
+    }
+
+    /**
+     * Sends the units a dead replica connection left unanswered, none of whose answer reached the
+     * client, to another replica or else the master, after bringing it up to date. The client
+     * sees the answers as if the first node had given them.
+     */
+    private void resend(BackendLink dead) throws IOException {
+        absorbAnswers(dead);
+        List<Unit> units = dead.takeUnanswered();
+        if (units.isEmpty()) {
+            return; // sent already (by the session thread, or the dead link's relay)
+        }
+        failedReplicas.add(dead.node());
+        if (replica == dead) {
+            replica = null;
+        }
+        List<Op> ops = new ArrayList<>();
+        for (Unit u : units) {
+            ops.addAll(u.resend.ops());
+        }
+        boolean masterOnly = false;
+        while (true) {
+            BackendLink link = masterOnly ? master : replicaLink();
+            try {
+                link = catchUp(link);
+                byte[] before = prepareStatements(link, ops, true);
+                ErrorResponse error = before == null ? null : link.exchange(before, 1, EXCHANGE_TIMEOUT);
+                if (error != null) {
+                    for (Op op : ops) {
+                        link.prepared.put(op.name, PreparedStatements.UNKNOWN);
+                    }
+                    if (link != master) {
+                        masterOnly = true; // the replica cannot prepare what the reads use: the master can
+                        continue;
+                    }
+                }
+                for (Unit u : units) {
+                    link.send(u.resend.messages(), 0, u.resend.messages().length, List.of(u));
+                }
+                current = link;
+                dead.node().resent(units.size());
+                log.debug("replica {} died before answering {} read(s); sent again to {}", dead.node().name(),
+                        units.size(), link.node().name());
+                return;
+            } catch (IOException e) {
+                if (link == master) {
+                    throw e;
+                }
+                link.node().failed();
+                failedReplicas.add(link.node());
+                dropReplica("it failed while taking over reads: " + e.getMessage());
+            }
+        }
+    }
+
     /** Picks the connection for the held unit and brings it up to date; null if the router answered. */
     private BackendLink choose() throws IOException, ProxyException {
+        while (true) {
+            try {
+                return chooseOnce();
+            } catch (LinkLostException e) {
+                resend(e.link());
+            }
+        }
+    }
+
+    private BackendLink chooseOnce() throws IOException, ProxyException {
         absorbAnswers(current);
         String invalid = batch.invalidConsistency();
         if (invalid != null) {
@@ -267,7 +387,7 @@ final class Router implements BackendLink.Owner {
 
     /** Prepares on {@code link}, at the start of a unit, the statements the unit uses; false if that failed. */
     private boolean prepare(BackendLink link) throws IOException {
-        byte[] messages = prepareStatements(link, true);
+        byte[] messages = prepareStatements(link, batch.ops, true);
         if (messages == null) {
             return true;
         }
@@ -375,18 +495,18 @@ final class Router implements BackendLink.Owner {
     }
 
     /**
-     * What {@code link} must run before the held messages so that the prepared statements they
+     * What {@code link} must run before the held messages ({@code ops}) so that the prepared statements they
      * use are the client's (Close of stale ones under names they parse anew, Parse of those it
      * lacks), ending with a Sync; null when nothing. When {@code apply}, the link's record of its
      * statements is updated as if that ran, and the held messages too.
      */
-    private byte[] prepareStatements(BackendLink link, boolean apply) {
-        if (batch.ops.isEmpty()) {
+    private byte[] prepareStatements(BackendLink link, List<Op> ops, boolean apply) {
+        if (ops.isEmpty()) {
             return null;
         }
         ByteArrayOutputStream before = null;
         Map<String, PreparedStatements.Statement> has = new HashMap<>();
-        for (Op op : batch.ops) {
+        for (Op op : ops) {
             PreparedStatements.Statement had = has.containsKey(op.name) ? has.get(op.name) : link.prepared.get(op.name);
             switch (op.kind) {
                 case CLOSE -> has.put(op.name, null);
@@ -549,12 +669,22 @@ final class Router implements BackendLink.Owner {
     }
 
     @Override
-    public void linkClosed(BackendLink link, boolean afterFatal, Exception cause) {
+    public void linkClosed(BackendLink link, boolean afterFatal, boolean answerStarted, Exception cause) {
         if (link.terminated()) {
             return; // closed by the session itself
         }
         link.node().failed();
-        if (link.role() == BackendLink.Role.REPLICA && (link != current || link.idle())) {
+        if (link.resendable()) {
+            sessionLock.lock(); // the session thread may be sending them already: one of us does
+            try {
+                resend(link);
+                return;
+            } catch (IOException e) {
+                cause = e;
+            } finally {
+                sessionLock.unlock();
+            }
+        } else if (link.role() == BackendLink.Role.REPLICA && (link != current || link.idle())) {
             log.debug("connection to replica {} ended", link.node().name());
             return; // the next read opens another
         }
@@ -577,14 +707,17 @@ final class Router implements BackendLink.Owner {
     }
 
     /** What a held message does to prepared statements, in order. */
-    private enum OpKind { PARSE, USE, CLOSE }
+    enum OpKind { PARSE, USE, CLOSE }
 
     /**
      * @param statement the statement parsed or used (null: the client uses one it does not have)
      * @param replaced for PARSE, the client's statement of that name before this Parse
      */
-    private record Op(OpKind kind, String name, PreparedStatements.Statement statement,
+    record Op(OpKind kind, String name, PreparedStatements.Statement statement,
                       PreparedStatements.Statement replaced) {}
+
+    /** A unit's messages as sent, and what they do to prepared statements, to send it again. */
+    record Resend(byte[] messages, List<Op> ops) {}
 
     /**
      * The messages of the unit being collected: a run of frames still in the reader's buffer,
@@ -701,6 +834,15 @@ final class Router implements BackendLink.Owner {
             return new Unit(unitState.isEmpty() ? List.of() : List.copyOf(unitState),
                     unitTransactions.isEmpty() ? List.of() : List.copyOf(unitTransactions),
                     unitWrites, unitRollbackTo, extended, unitChangesFunctions);
+        }
+
+        /** A copy of the held messages. */
+        byte[] bytes(FrameReader reader) {
+            if (held.size() > 0) {
+                hold(reader);
+                return held.toByteArray();
+            }
+            return runStart < 0 ? new byte[0] : Arrays.copyOfRange(reader.buffer(), runStart, runEnd);
         }
 
         void writeTo(BackendLink link, FrameReader reader, List<Unit> units) throws IOException {

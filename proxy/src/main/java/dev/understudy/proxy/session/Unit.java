@@ -20,6 +20,11 @@ final class Unit {
     final boolean extended;
     /** Creates, alters or drops functions (or what holds them): the function catalog is stale after it. */
     final boolean changesFunctions;
+    /**
+     * What was sent, kept while the unit may be sent again to another node should its
+     * connection die unanswered (an autocommit read on a replica); null otherwise.
+     */
+    Router.Resend resend;
     private char status;
     private boolean error;
 
