@@ -186,15 +186,7 @@ final class BackendLink implements BackendRelay.Listener {
     boolean resendable() {
         lock.lock();
         try {
-            if (!closed || answerStarted || inFlight.isEmpty()) {
-                return false;
-            }
-            for (Unit u : inFlight) {
-                if (u.resend == null) {
-                    return false;
-                }
-            }
-            return true;
+            return closed && !answerStarted && !inFlight.isEmpty() && allResendable();
         } finally {
             lock.unlock();
         }
@@ -235,15 +227,19 @@ final class BackendLink implements BackendRelay.Listener {
     boolean onlyResendableInFlight() {
         lock.lock();
         try {
-            for (Unit u : inFlight) {
-                if (u.resend == null) {
-                    return false;
-                }
-            }
-            return true;
+            return allResendable();
         } finally {
             lock.unlock();
         }
+    }
+
+    private boolean allResendable() {
+        for (Unit u : inFlight) {
+            if (u.resend == null) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
