@@ -131,7 +131,8 @@ public final class StatementClassifier {
                     }
                 }
                 case "explain" -> explain(t, first);
-                case "show", "savepoint", "release", "declare", "fetch", "move", "close" -> route(Route.FOLLOW);
+                case "show", "savepoint", "release", "fetch", "move", "close" -> route(Route.FOLLOW);
+                case "declare" -> route(withHold(t, first) ? Route.MASTER : Route.FOLLOW); // it outlives its transaction
                 case "begin", "start" -> {
                     route(Route.FOLLOW);
                     transactions.add(readOnly(t) ? TransactionControl.BEGIN_READ_ONLY : TransactionControl.BEGIN);
@@ -172,10 +173,11 @@ public final class StatementClassifier {
                     }
                 }
                 case "copy" -> {
-                    if (topLevelWord(t, first, "to")) {
+                    int to = topLevelIndex(t, first, "to");
+                    if (to >= 0 && word(t, to + 1).equals("stdout")) {
                         copyTo(t, first);
                     } else {
-                        route(Route.MASTER);
+                        route(Route.MASTER); // COPY FROM; COPY TO a server-side file or program: the master's
                     }
                 }
                 case "create" -> {
@@ -188,7 +190,7 @@ public final class StatementClassifier {
 
         private void read(List<Token> t, int from) {
             route(Route.READ);
-            if (t.get(from).word("select") && topLevelWord(t, from, "into")) {
+            if (t.get(from).word("select") && topLevelIndex(t, from, "into") >= 0) {
                 route(Route.MASTER); // SELECT ... INTO creates a table
             }
             Set<String> guesses = null;
@@ -374,6 +376,16 @@ public final class StatementClassifier {
         return readOnly;
     }
 
+    /** DECLARE name [options] CURSOR WITH HOLD FOR ...: the options before FOR hold WITH HOLD. */
+    private static boolean withHold(List<Token> t, int first) {
+        for (int i = first + 1; i + 1 < t.size() && !t.get(i).word("for"); i++) {
+            if (t.get(i).word("with") && t.get(i + 1).word("hold")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static boolean containsWord(List<Token> t, String... words) {
         for (Token tok : t) {
             if (tok.type() == SqlLexer.Type.WORD) {
@@ -387,7 +399,8 @@ public final class StatementClassifier {
         return false;
     }
 
-    private static boolean topLevelWord(List<Token> t, int from, String w) {
+    /** The index of the first word {@code w} outside parentheses from {@code from} on, or -1. */
+    private static int topLevelIndex(List<Token> t, int from, String w) {
         int depth = 0;
         for (int i = from; i < t.size(); i++) {
             Token tok = t.get(i);
@@ -396,10 +409,10 @@ public final class StatementClassifier {
             } else if (tok.punct(")")) {
                 depth--;
             } else if (depth == 0 && tok.word(w)) {
-                return true;
+                return i;
             }
         }
-        return false;
+        return -1;
     }
 
     /** The index of the parenthesis closing the one at {@code open}, or the end of the statement. */

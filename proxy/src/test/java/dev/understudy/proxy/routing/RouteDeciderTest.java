@@ -34,6 +34,10 @@ class RouteDeciderTest {
             BEGIN READ ONLY                                  | REPLICA
             START TRANSACTION READ ONLY                      | REPLICA
             BEGIN READ ONLY; SELECT random(); COMMIT         | MASTER
+            DECLARE c CURSOR WITH HOLD FOR SELECT 1          | MASTER
+            BEGIN READ ONLY; DECLARE c CURSOR WITH HOLD FOR SELECT 1; COMMIT | MASTER
+            COPY t TO STDOUT                                 | REPLICA
+            COPY t TO '/tmp/t.csv'                           | MASTER
             SAVEPOINT a                                      | CURRENT
             SET search_path = app                            | CURRENT
             /* understudy:master */ SELECT 1                 | MASTER

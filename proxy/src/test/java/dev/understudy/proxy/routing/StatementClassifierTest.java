@@ -68,6 +68,13 @@ class StatementClassifierTest {
             GRANT SELECT ON t TO app                                             | MASTER
             COPY t FROM STDIN                                                    | MASTER
             COPY t (a, b) FROM '/tmp/x.csv'                                      | MASTER
+            COPY t TO '/tmp/t.csv'                                               | MASTER
+            COPY t (a, b) TO '/tmp/t.csv' WITH (FORMAT csv)                      | MASTER
+            COPY (SELECT * FROM t) TO '/tmp/t.csv'                               | MASTER
+            COPY t TO PROGRAM 'gzip > /tmp/t.gz'                                 | MASTER
+            COPY (SELECT 'TO STDOUT') TO PROGRAM 'cat > /dev/null'               | MASTER
+            DECLARE c CURSOR WITH HOLD FOR SELECT * FROM t                       | MASTER
+            DECLARE c BINARY NO SCROLL CURSOR WITH HOLD FOR SELECT 1             | MASTER
             LISTEN ch                                                            | MASTER
             NOTIFY ch, 'x'                                                       | MASTER
             UNLISTEN *                                                           | MASTER
@@ -86,6 +93,9 @@ class StatementClassifierTest {
             RELEASE SAVEPOINT a                                                  | FOLLOW
             ROLLBACK TO SAVEPOINT a                                              | FOLLOW
             FETCH 10 FROM c                                                      | FOLLOW
+            DECLARE c CURSOR FOR SELECT * FROM t                                 | FOLLOW
+            DECLARE c CURSOR WITHOUT HOLD FOR SELECT 'WITH HOLD'                 | FOLLOW
+            DECLARE c CURSOR FOR WITH hold AS (SELECT 1) SELECT * FROM hold      | FOLLOW
             SET search_path TO app, public                                       | FOLLOW
             BEGIN                                                                | FOLLOW
             COMMIT                                                               | FOLLOW
