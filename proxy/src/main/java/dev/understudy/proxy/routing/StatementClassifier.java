@@ -134,8 +134,9 @@ public final class StatementClassifier {
                 case "show", "savepoint", "release", "fetch", "move", "close" -> route(Route.FOLLOW);
                 case "declare" -> route(withHold(t, first) ? Route.MASTER : Route.FOLLOW); // it outlives its transaction
                 case "begin", "start" -> {
-                    route(Route.FOLLOW);
-                    transactions.add(readOnly(t) ? TransactionControl.BEGIN_READ_ONLY : TransactionControl.BEGIN);
+                    String mode = accessMode(t);
+                    route("write".equals(mode) ? Route.MASTER : Route.FOLLOW); // READ WRITE whatever the default
+                    transactions.add("only".equals(mode) ? TransactionControl.BEGIN_READ_ONLY : TransactionControl.BEGIN);
                 }
                 case "commit", "end" -> {
                     if (second.equals("prepared")) {
@@ -275,8 +276,11 @@ public final class StatementClassifier {
         private void set(List<Token> t, String second) {
             route(Route.FOLLOW);
             if (second.equals("transaction")) {
-                if (readOnly(t)) {
+                String mode = accessMode(t);
+                if ("only".equals(mode)) {
                     transactions.add(TransactionControl.SET_READ_ONLY);
+                } else if ("write".equals(mode)) {
+                    route(Route.MASTER); // a transaction that was read-only becomes one that may write
                 }
             } else if (!second.equals("local")) {
                 sessionState = true; // SET, SET SESSION, SET SESSION CHARACTERISTICS: every connection
@@ -366,14 +370,19 @@ public final class StatementClassifier {
                 || (a.equals("no") && b.equals("key")) || (a.equals("key") && b.equals("share"));
     }
 
-    private static boolean readOnly(List<Token> t) {
-        boolean readOnly = false;
+    /**
+     * The access mode a BEGIN, START TRANSACTION or SET TRANSACTION names: "only" (READ ONLY), "write"
+     * (READ WRITE), or null; the last one named wins. READ COMMITTED and READ UNCOMMITTED are isolation
+     * levels, not modes.
+     */
+    private static String accessMode(List<Token> t) {
+        String mode = null;
         for (int i = 0; i + 1 < t.size(); i++) {
-            if (t.get(i).word("read")) {
-                readOnly = t.get(i + 1).word("only");
+            if (t.get(i).word("read") && (t.get(i + 1).word("only") || t.get(i + 1).word("write"))) {
+                mode = t.get(i + 1).text();
             }
         }
-        return readOnly;
+        return mode;
     }
 
     /** DECLARE name [options] CURSOR WITH HOLD FOR ...: the options before FOR hold WITH HOLD. */

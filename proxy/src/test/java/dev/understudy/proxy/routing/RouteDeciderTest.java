@@ -34,6 +34,12 @@ class RouteDeciderTest {
             BEGIN READ ONLY                                  | REPLICA
             START TRANSACTION READ ONLY                      | REPLICA
             BEGIN READ ONLY; SELECT random(); COMMIT         | MASTER
+            BEGIN; SET TRANSACTION READ ONLY; SELECT 1; COMMIT | REPLICA
+            BEGIN; SELECT 1; COMMIT                          | MASTER
+            BEGIN READ ONLY; SELECT 1; COMMIT; BEGIN         | MASTER
+            BEGIN READ ONLY; COMMIT; BEGIN READ ONLY         | REPLICA
+            BEGIN READ ONLY; SET TRANSACTION READ WRITE      | MASTER
+            SET TRANSACTION READ ONLY                        | MASTER
             DECLARE c CURSOR WITH HOLD FOR SELECT 1          | MASTER
             BEGIN READ ONLY; DECLARE c CURSOR WITH HOLD FOR SELECT 1; COMMIT | MASTER
             COPY t TO STDOUT                                 | REPLICA
@@ -66,5 +72,9 @@ class RouteDeciderTest {
     void aPlainBeginIsReadOnlyWhenTheSessionDefaultIs() {
         SessionView readOnly = new SessionView(false, true, Consistency.EVENTUAL, Set.of());
         assertEquals(Target.REPLICA, RouteDecider.decide(StatementClassifier.classify("BEGIN"), readOnly, CATALOG));
+        assertEquals(Target.REPLICA, RouteDecider.decide(
+                StatementClassifier.classify("BEGIN ISOLATION LEVEL READ COMMITTED"), readOnly, CATALOG));
+        assertEquals(Target.MASTER, RouteDecider.decide(StatementClassifier.classify("BEGIN READ WRITE"), readOnly, CATALOG),
+                "READ WRITE overrides the default");
     }
 }

@@ -75,6 +75,9 @@ class StatementClassifierTest {
             COPY (SELECT 'TO STDOUT') TO PROGRAM 'cat > /dev/null'               | MASTER
             DECLARE c CURSOR WITH HOLD FOR SELECT * FROM t                       | MASTER
             DECLARE c BINARY NO SCROLL CURSOR WITH HOLD FOR SELECT 1             | MASTER
+            BEGIN READ WRITE                                                     | MASTER
+            START TRANSACTION ISOLATION LEVEL SERIALIZABLE, READ WRITE           | MASTER
+            SET TRANSACTION READ WRITE                                           | MASTER
             LISTEN ch                                                            | MASTER
             NOTIFY ch, 'x'                                                       | MASTER
             UNLISTEN *                                                           | MASTER
@@ -96,6 +99,7 @@ class StatementClassifierTest {
             DECLARE c CURSOR FOR SELECT * FROM t                                 | FOLLOW
             DECLARE c CURSOR WITHOUT HOLD FOR SELECT 'WITH HOLD'                 | FOLLOW
             DECLARE c CURSOR FOR WITH hold AS (SELECT 1) SELECT * FROM hold      | FOLLOW
+            BEGIN ISOLATION LEVEL READ COMMITTED                                 | FOLLOW
             SET search_path TO app, public                                       | FOLLOW
             BEGIN                                                                | FOLLOW
             COMMIT                                                               | FOLLOW
@@ -111,6 +115,9 @@ class StatementClassifierTest {
             BEGIN READ ONLY                                | BEGIN_READ_ONLY
             START TRANSACTION READ ONLY                    | BEGIN_READ_ONLY
             BEGIN ISOLATION LEVEL SERIALIZABLE, READ ONLY  | BEGIN_READ_ONLY
+            BEGIN READ ONLY, ISOLATION LEVEL READ COMMITTED                       | BEGIN_READ_ONLY
+            START TRANSACTION READ ONLY ISOLATION LEVEL READ UNCOMMITTED          | BEGIN_READ_ONLY
+            BEGIN ISOLATION LEVEL READ COMMITTED           | BEGIN
             START TRANSACTION READ WRITE                   | BEGIN
             SET TRANSACTION READ ONLY                      | SET_READ_ONLY
             COMMIT                                         | COMMIT
