@@ -191,8 +191,10 @@ public final class StatementClassifier {
 
         private void read(List<Token> t, int from) {
             route(Route.READ);
-            if (t.get(from).word("select") && topLevelIndex(t, from, "into") >= 0) {
-                route(Route.MASTER); // SELECT ... INTO creates a table
+            int into = topLevelIndex(t, from, "into");
+            if (into >= 0) {
+                route(Route.MASTER); // [WITH ...] SELECT ... INTO creates a table
+                selectIntoTemp(t, into + 1);
             }
             Set<String> guesses = null;
             for (int i = from; i < t.size(); i++) {
@@ -208,8 +210,9 @@ public final class StatementClassifier {
                     guesses = guesses == null ? new LinkedHashSet<>() : guesses;
                     call(tok.text(), guesses); // maybe a call,
                     relations.add(tok.text()); // maybe a name
-                } else if (tok.type() == SqlLexer.Type.QUOTED_IDENTIFIER
-                        || (tok.type() == SqlLexer.Type.WORD && !KEYWORDS.contains(tok.text()))) {
+                } else if ((tok.type() == SqlLexer.Type.QUOTED_IDENTIFIER
+                        || (tok.type() == SqlLexer.Type.WORD && !KEYWORDS.contains(tok.text())))
+                        && !inOtherSchema(t, i)) {
                     relations.add(tok.text());
                 }
             }
@@ -244,7 +247,9 @@ public final class StatementClassifier {
                 return;
             }
             for (; i < t.size() && t.get(i).identifier(); i += 2) {
-                relations.add(t.get(i).text());
+                if (!inOtherSchema(t, i)) {
+                    relations.add(t.get(i).text());
+                }
                 if (i + 1 >= t.size() || !t.get(i + 1).punct(".")) {
                     break;
                 }
@@ -287,26 +292,63 @@ public final class StatementClassifier {
             }
         }
 
+        /**
+         * CREATE [OR REPLACE] [LOCAL | GLOBAL] TEMP[ORARY] [UNLOGGED] [RECURSIVE] TABLE | VIEW | SEQUENCE
+         * [IF NOT EXISTS] name, and CREATE TABLE | VIEW | SEQUENCE pg_temp.name: the session's own.
+         */
         private void createdTempTable(List<Token> t, int first) {
             int i = first + 1;
+            if (word(t, i).equals("or") && word(t, i + 1).equals("replace")) {
+                i += 2;
+            }
             if (word(t, i).equals("local") || word(t, i).equals("global")) {
                 i++;
             }
-            if (!word(t, i).equals("temp") && !word(t, i).equals("temporary")) {
-                return;
-            }
-            i++;
-            if (word(t, i).equals("unlogged")) {
+            boolean temp = word(t, i).equals("temp") || word(t, i).equals("temporary");
+            if (temp) {
                 i++;
             }
-            if (!word(t, i).equals("table")) {
+            if (word(t, i).equals("unlogged") || word(t, i).equals("recursive")) {
+                i++;
+            }
+            String kind = word(t, i);
+            if (!kind.equals("table") && !kind.equals("view") && !kind.equals("sequence")) {
                 return;
             }
             i++;
             if (word(t, i).equals("if") && word(t, i + 1).equals("not") && word(t, i + 2).equals("exists")) {
                 i += 3;
             }
-            if (i < t.size() && t.get(i).identifier()) {
+            tempName(t, i, temp);
+        }
+
+        /** SELECT ... INTO [TEMP | TEMPORARY | LOCAL TEMP | GLOBAL TEMP | UNLOGGED] [TABLE] name, from after INTO. */
+        private void selectIntoTemp(List<Token> t, int i) {
+            if (word(t, i).equals("local") || word(t, i).equals("global")) {
+                i++;
+            }
+            boolean temp = word(t, i).equals("temp") || word(t, i).equals("temporary");
+            if (temp || word(t, i).equals("unlogged")) {
+                i++;
+            }
+            if (word(t, i).equals("table")) {
+                i++;
+            }
+            tempName(t, i, temp);
+        }
+
+        /** Records the (possibly qualified) name at {@code i} when it is temporary: said so, or in pg_temp. */
+        private void tempName(List<Token> t, int i, boolean temp) {
+            if (i >= t.size() || !t.get(i).identifier()) {
+                return;
+            }
+            while (i + 2 < t.size() && t.get(i + 1).punct(".") && t.get(i + 2).identifier()) {
+                i += 2;
+            }
+            if (i >= 2 && t.get(i - 1).punct(".")) {
+                temp = isTempSchema(t.get(i - 2).text());
+            }
+            if (temp) {
                 tempTables.add(t.get(i).text());
             }
         }
@@ -393,6 +435,19 @@ public final class StatementClassifier {
             }
         }
         return false;
+    }
+
+    /**
+     * Whether the name at {@code i} is qualified by a schema other than the session's temporary one
+     * ({@code other.t}, not {@code pg_temp.t}): it cannot name a temporary table.
+     */
+    private static boolean inOtherSchema(List<Token> t, int i) {
+        return i >= 2 && t.get(i - 1).punct(".") && t.get(i - 2).identifier() && !isTempSchema(t.get(i - 2).text());
+    }
+
+    /** pg_temp, or a session's own pg_temp_N. */
+    static boolean isTempSchema(String schema) {
+        return schema.startsWith("pg_temp");
     }
 
     private static boolean containsWord(List<Token> t, String... words) {

@@ -44,6 +44,8 @@ class RouteDeciderTest {
             BEGIN READ ONLY; DECLARE c CURSOR WITH HOLD FOR SELECT 1; COMMIT | MASTER
             COPY t TO STDOUT                                 | REPLICA
             COPY t TO '/tmp/t.csv'                           | MASTER
+            SELECT * FROM pg_temp.tmp_t                      | MASTER
+            SELECT * FROM other.tmp_t                        | REPLICA
             SAVEPOINT a                                      | CURRENT
             SET search_path = app                            | CURRENT
             /* understudy:master */ SELECT 1                 | MASTER
