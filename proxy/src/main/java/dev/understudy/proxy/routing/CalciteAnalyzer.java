@@ -103,7 +103,7 @@ public final class CalciteAnalyzer implements StatementAnalyzer {
         @Override
         public Void visit(SqlDataTypeSpec type) {
             if (!(type.getTypeNameSpec() instanceof SqlBasicTypeNameSpec)) {
-                relations.add(last(type.getTypeName().names));
+                relation(type.getTypeName().names);
             }
             return null;
         }
@@ -128,7 +128,7 @@ public final class CalciteAnalyzer implements StatementAnalyzer {
 
         private void from(SqlNode item) {
             switch (item) {
-                case SqlIdentifier table -> relations.add(last(table.names));
+                case SqlIdentifier table -> relation(table.names);
                 case SqlJoin join -> {
                     from(join.getLeft());
                     from(join.getRight());
@@ -146,6 +146,13 @@ public final class CalciteAnalyzer implements StatementAnalyzer {
                     }
                 }
                 default -> throw new UnknownFromItem(item.getKind());
+            }
+        }
+
+        /** A table or type name; one qualified by a schema other than pg_temp cannot be a temporary table's. */
+        private void relation(List<String> names) {
+            if (names.size() == 1 || StatementClassifier.isTempSchema(names.get(names.size() - 2))) {
+                relations.add(last(names));
             }
         }
 

@@ -55,10 +55,32 @@ public final class RouteDecider {
         };
     }
 
-    /** The text opens a transaction that is read-only from its start. */
+    /**
+     * The text opens a transaction, and every transaction it opens is read-only: begun READ ONLY, begun
+     * while the session's default is read-only, or made so by SET TRANSACTION READ ONLY before it ends.
+     * {@code BEGIN READ ONLY; ...; COMMIT; BEGIN} leaves a read-write transaction open: the master.
+     */
     private static boolean beginsReadOnly(Classification c, SessionView session) {
-        TransactionControl first = c.transactions().get(0);
-        return first == TransactionControl.BEGIN_READ_ONLY || (first == TransactionControl.BEGIN && session.defaultReadOnly());
+        boolean began = false;
+        Boolean open = null; // the transaction open at this point of the text: read-only or not; null: none
+        for (TransactionControl tc : c.transactions()) {
+            switch (tc) {
+                case BEGIN, BEGIN_READ_ONLY -> {
+                    if (open == null) { // BEGIN inside a transaction only warns
+                        open = tc == TransactionControl.BEGIN_READ_ONLY || session.defaultReadOnly();
+                        began = true;
+                    }
+                }
+                case SET_READ_ONLY -> open = open == null ? null : Boolean.TRUE;
+                case COMMIT, ROLLBACK -> {
+                    if (Boolean.FALSE.equals(open)) {
+                        return false;
+                    }
+                    open = null;
+                }
+            }
+        }
+        return began && !Boolean.FALSE.equals(open);
     }
 
     /**

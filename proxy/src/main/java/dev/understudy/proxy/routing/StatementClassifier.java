@@ -131,10 +131,12 @@ public final class StatementClassifier {
                     }
                 }
                 case "explain" -> explain(t, first);
-                case "show", "savepoint", "release", "declare", "fetch", "move", "close" -> route(Route.FOLLOW);
+                case "show", "savepoint", "release", "fetch", "move", "close" -> route(Route.FOLLOW);
+                case "declare" -> route(withHold(t, first) ? Route.MASTER : Route.FOLLOW); // it outlives its transaction
                 case "begin", "start" -> {
-                    route(Route.FOLLOW);
-                    transactions.add(readOnly(t) ? TransactionControl.BEGIN_READ_ONLY : TransactionControl.BEGIN);
+                    String mode = accessMode(t);
+                    route("write".equals(mode) ? Route.MASTER : Route.FOLLOW); // READ WRITE whatever the default
+                    transactions.add("only".equals(mode) ? TransactionControl.BEGIN_READ_ONLY : TransactionControl.BEGIN);
                 }
                 case "commit", "end" -> {
                     if (second.equals("prepared")) {
@@ -172,10 +174,11 @@ public final class StatementClassifier {
                     }
                 }
                 case "copy" -> {
-                    if (topLevelWord(t, first, "to")) {
+                    int to = topLevelIndex(t, first, "to");
+                    if (to >= 0 && word(t, to + 1).equals("stdout")) {
                         copyTo(t, first);
                     } else {
-                        route(Route.MASTER);
+                        route(Route.MASTER); // COPY FROM; COPY TO a server-side file or program: the master's
                     }
                 }
                 case "create" -> {
@@ -188,8 +191,10 @@ public final class StatementClassifier {
 
         private void read(List<Token> t, int from) {
             route(Route.READ);
-            if (t.get(from).word("select") && topLevelWord(t, from, "into")) {
-                route(Route.MASTER); // SELECT ... INTO creates a table
+            int into = topLevelIndex(t, from, "into");
+            if (into >= 0) {
+                route(Route.MASTER); // [WITH ...] SELECT ... INTO creates a table
+                selectIntoTemp(t, into + 1);
             }
             Set<String> guesses = null;
             for (int i = from; i < t.size(); i++) {
@@ -205,8 +210,9 @@ public final class StatementClassifier {
                     guesses = guesses == null ? new LinkedHashSet<>() : guesses;
                     call(tok.text(), guesses); // maybe a call,
                     relations.add(tok.text()); // maybe a name
-                } else if (tok.type() == SqlLexer.Type.QUOTED_IDENTIFIER
-                        || (tok.type() == SqlLexer.Type.WORD && !KEYWORDS.contains(tok.text()))) {
+                } else if ((tok.type() == SqlLexer.Type.QUOTED_IDENTIFIER
+                        || (tok.type() == SqlLexer.Type.WORD && !KEYWORDS.contains(tok.text())))
+                        && !inOtherSchema(t, i)) {
                     relations.add(tok.text());
                 }
             }
@@ -241,7 +247,9 @@ public final class StatementClassifier {
                 return;
             }
             for (; i < t.size() && t.get(i).identifier(); i += 2) {
-                relations.add(t.get(i).text());
+                if (!inOtherSchema(t, i)) {
+                    relations.add(t.get(i).text());
+                }
                 if (i + 1 >= t.size() || !t.get(i + 1).punct(".")) {
                     break;
                 }
@@ -273,34 +281,74 @@ public final class StatementClassifier {
         private void set(List<Token> t, String second) {
             route(Route.FOLLOW);
             if (second.equals("transaction")) {
-                if (readOnly(t)) {
+                String mode = accessMode(t);
+                if ("only".equals(mode)) {
                     transactions.add(TransactionControl.SET_READ_ONLY);
+                } else if ("write".equals(mode)) {
+                    route(Route.MASTER); // a transaction that was read-only becomes one that may write
                 }
             } else if (!second.equals("local")) {
                 sessionState = true; // SET, SET SESSION, SET SESSION CHARACTERISTICS: every connection
             }
         }
 
+        /**
+         * CREATE [OR REPLACE] [LOCAL | GLOBAL] TEMP[ORARY] [UNLOGGED] [RECURSIVE] TABLE | VIEW | SEQUENCE
+         * [IF NOT EXISTS] name, and CREATE TABLE | VIEW | SEQUENCE pg_temp.name: the session's own.
+         */
         private void createdTempTable(List<Token> t, int first) {
             int i = first + 1;
+            if (word(t, i).equals("or") && word(t, i + 1).equals("replace")) {
+                i += 2;
+            }
             if (word(t, i).equals("local") || word(t, i).equals("global")) {
                 i++;
             }
-            if (!word(t, i).equals("temp") && !word(t, i).equals("temporary")) {
-                return;
-            }
-            i++;
-            if (word(t, i).equals("unlogged")) {
+            boolean temp = word(t, i).equals("temp") || word(t, i).equals("temporary");
+            if (temp) {
                 i++;
             }
-            if (!word(t, i).equals("table")) {
+            if (word(t, i).equals("unlogged") || word(t, i).equals("recursive")) {
+                i++;
+            }
+            String kind = word(t, i);
+            if (!kind.equals("table") && !kind.equals("view") && !kind.equals("sequence")) {
                 return;
             }
             i++;
             if (word(t, i).equals("if") && word(t, i + 1).equals("not") && word(t, i + 2).equals("exists")) {
                 i += 3;
             }
-            if (i < t.size() && t.get(i).identifier()) {
+            tempName(t, i, temp);
+        }
+
+        /** SELECT ... INTO [TEMP | TEMPORARY | LOCAL TEMP | GLOBAL TEMP | UNLOGGED] [TABLE] name, from after INTO. */
+        private void selectIntoTemp(List<Token> t, int i) {
+            if (word(t, i).equals("local") || word(t, i).equals("global")) {
+                i++;
+            }
+            boolean temp = word(t, i).equals("temp") || word(t, i).equals("temporary");
+            if (temp || word(t, i).equals("unlogged")) {
+                i++;
+            }
+            if (word(t, i).equals("table")) {
+                i++;
+            }
+            tempName(t, i, temp);
+        }
+
+        /** Records the (possibly qualified) name at {@code i} when it is temporary: said so, or in pg_temp. */
+        private void tempName(List<Token> t, int i, boolean temp) {
+            if (i >= t.size() || !t.get(i).identifier()) {
+                return;
+            }
+            while (i + 2 < t.size() && t.get(i + 1).punct(".") && t.get(i + 2).identifier()) {
+                i += 2;
+            }
+            if (i >= 2 && t.get(i - 1).punct(".")) {
+                temp = isTempSchema(t.get(i - 2).text());
+            }
+            if (temp) {
                 tempTables.add(t.get(i).text());
             }
         }
@@ -364,14 +412,42 @@ public final class StatementClassifier {
                 || (a.equals("no") && b.equals("key")) || (a.equals("key") && b.equals("share"));
     }
 
-    private static boolean readOnly(List<Token> t) {
-        boolean readOnly = false;
+    /**
+     * The access mode a BEGIN, START TRANSACTION or SET TRANSACTION names: "only" (READ ONLY), "write"
+     * (READ WRITE), or null; the last one named wins. READ COMMITTED and READ UNCOMMITTED are isolation
+     * levels, not modes.
+     */
+    private static String accessMode(List<Token> t) {
+        String mode = null;
         for (int i = 0; i + 1 < t.size(); i++) {
-            if (t.get(i).word("read")) {
-                readOnly = t.get(i + 1).word("only");
+            if (t.get(i).word("read") && (t.get(i + 1).word("only") || t.get(i + 1).word("write"))) {
+                mode = t.get(i + 1).text();
             }
         }
-        return readOnly;
+        return mode;
+    }
+
+    /** DECLARE name [options] CURSOR WITH HOLD FOR ...: the options before FOR hold WITH HOLD. */
+    private static boolean withHold(List<Token> t, int first) {
+        for (int i = first + 1; i + 1 < t.size() && !t.get(i).word("for"); i++) {
+            if (t.get(i).word("with") && t.get(i + 1).word("hold")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Whether the name at {@code i} is qualified by a schema other than the session's temporary one
+     * ({@code other.t}, not {@code pg_temp.t}): it cannot name a temporary table.
+     */
+    private static boolean inOtherSchema(List<Token> t, int i) {
+        return i >= 2 && t.get(i - 1).punct(".") && t.get(i - 2).identifier() && !isTempSchema(t.get(i - 2).text());
+    }
+
+    /** pg_temp, or a session's own pg_temp_N. */
+    static boolean isTempSchema(String schema) {
+        return schema.startsWith("pg_temp");
     }
 
     private static boolean containsWord(List<Token> t, String... words) {
@@ -387,7 +463,8 @@ public final class StatementClassifier {
         return false;
     }
 
-    private static boolean topLevelWord(List<Token> t, int from, String w) {
+    /** The index of the first word {@code w} outside parentheses from {@code from} on, or -1. */
+    private static int topLevelIndex(List<Token> t, int from, String w) {
         int depth = 0;
         for (int i = from; i < t.size(); i++) {
             Token tok = t.get(i);
@@ -396,10 +473,10 @@ public final class StatementClassifier {
             } else if (tok.punct(")")) {
                 depth--;
             } else if (depth == 0 && tok.word(w)) {
-                return true;
+                return i;
             }
         }
-        return false;
+        return -1;
     }
 
     /** The index of the parenthesis closing the one at {@code open}, or the end of the statement. */

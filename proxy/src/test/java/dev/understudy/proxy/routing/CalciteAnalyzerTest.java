@@ -37,6 +37,7 @@ class CalciteAnalyzerTest {
             SELECT * FROM t /* a /* nested */ comment */ x(a)                                     | -               | t
             SELECT substring(s FROM 2), extract(year FROM d), trim(s), ceiling(x), percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM t | ceil percentile_cont | t
             (SELECT a FROM t) UNION (SELECT b FROM pg_temp.u) ORDER BY 1 LIMIT $1                 | -               | t u
+            SELECT * FROM other.t x(a) JOIN pg_temp.u y(b) ON true JOIN v ON true                 | -               | u v
             SELECT * FROM t JOIN unnest($1::bigint[]) WITH ORDINALITY u(id, n) ON t.id = u.id      | -               | t
             """)
     void listsTheFunctionsCalledAndTheTablesNamed(String sql, String functions, String relations) {

@@ -34,6 +34,18 @@ class RouteDeciderTest {
             BEGIN READ ONLY                                  | REPLICA
             START TRANSACTION READ ONLY                      | REPLICA
             BEGIN READ ONLY; SELECT random(); COMMIT         | MASTER
+            BEGIN; SET TRANSACTION READ ONLY; SELECT 1; COMMIT | REPLICA
+            BEGIN; SELECT 1; COMMIT                          | MASTER
+            BEGIN READ ONLY; SELECT 1; COMMIT; BEGIN         | MASTER
+            BEGIN READ ONLY; COMMIT; BEGIN READ ONLY         | REPLICA
+            BEGIN READ ONLY; SET TRANSACTION READ WRITE      | MASTER
+            SET TRANSACTION READ ONLY                        | MASTER
+            DECLARE c CURSOR WITH HOLD FOR SELECT 1          | MASTER
+            BEGIN READ ONLY; DECLARE c CURSOR WITH HOLD FOR SELECT 1; COMMIT | MASTER
+            COPY t TO STDOUT                                 | REPLICA
+            COPY t TO '/tmp/t.csv'                           | MASTER
+            SELECT * FROM pg_temp.tmp_t                      | MASTER
+            SELECT * FROM other.tmp_t                        | REPLICA
             SAVEPOINT a                                      | CURRENT
             SET search_path = app                            | CURRENT
             /* understudy:master */ SELECT 1                 | MASTER
@@ -62,5 +74,9 @@ class RouteDeciderTest {
     void aPlainBeginIsReadOnlyWhenTheSessionDefaultIs() {
         SessionView readOnly = new SessionView(false, true, Consistency.EVENTUAL, Set.of());
         assertEquals(Target.REPLICA, RouteDecider.decide(StatementClassifier.classify("BEGIN"), readOnly, CATALOG));
+        assertEquals(Target.REPLICA, RouteDecider.decide(
+                StatementClassifier.classify("BEGIN ISOLATION LEVEL READ COMMITTED"), readOnly, CATALOG));
+        assertEquals(Target.MASTER, RouteDecider.decide(StatementClassifier.classify("BEGIN READ WRITE"), readOnly, CATALOG),
+                "READ WRITE overrides the default");
     }
 }

@@ -35,12 +35,14 @@ class StatementClassifierTest {
             EXPLAIN DELETE FROM t                                                | READ
             COPY t TO STDOUT                                                     | READ
             COPY (SELECT * FROM t) TO STDOUT WITH (FORMAT csv)                   | READ
+            SELECT * FROM t FOR READ ONLY                                        | READ
             SELECT * FROM t FOR UPDATE                                           | MASTER
             SELECT * FROM t FOR NO KEY UPDATE                                    | MASTER
             SELECT * FROM t FOR SHARE                                            | MASTER
             SELECT * FROM t FOR KEY SHARE SKIP LOCKED                            | MASTER
             SELECT * FROM t t1 JOIN u ON true FOR UPDATE OF t1 NOWAIT            | MASTER
             SELECT * INTO new_t FROM t                                           | MASTER
+            WITH c AS (SELECT 1 AS a) SELECT a INTO new_t FROM c                 | MASTER
             WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d                | MASTER
             WITH u AS (UPDATE t SET a = 1 RETURNING *) SELECT count(*) FROM u    | MASTER
             WITH i AS (INSERT INTO t VALUES (1) RETURNING id) SELECT id FROM i   | MASTER
@@ -68,6 +70,16 @@ class StatementClassifierTest {
             GRANT SELECT ON t TO app                                             | MASTER
             COPY t FROM STDIN                                                    | MASTER
             COPY t (a, b) FROM '/tmp/x.csv'                                      | MASTER
+            COPY t TO '/tmp/t.csv'                                               | MASTER
+            COPY t (a, b) TO '/tmp/t.csv' WITH (FORMAT csv)                      | MASTER
+            COPY (SELECT * FROM t) TO '/tmp/t.csv'                               | MASTER
+            COPY t TO PROGRAM 'gzip > /tmp/t.gz'                                 | MASTER
+            COPY (SELECT 'TO STDOUT') TO PROGRAM 'cat > /dev/null'               | MASTER
+            DECLARE c CURSOR WITH HOLD FOR SELECT * FROM t                       | MASTER
+            DECLARE c BINARY NO SCROLL CURSOR WITH HOLD FOR SELECT 1             | MASTER
+            BEGIN READ WRITE                                                     | MASTER
+            START TRANSACTION ISOLATION LEVEL SERIALIZABLE, READ WRITE           | MASTER
+            SET TRANSACTION READ WRITE                                           | MASTER
             LISTEN ch                                                            | MASTER
             NOTIFY ch, 'x'                                                       | MASTER
             UNLISTEN *                                                           | MASTER
@@ -86,6 +98,10 @@ class StatementClassifierTest {
             RELEASE SAVEPOINT a                                                  | FOLLOW
             ROLLBACK TO SAVEPOINT a                                              | FOLLOW
             FETCH 10 FROM c                                                      | FOLLOW
+            DECLARE c CURSOR FOR SELECT * FROM t                                 | FOLLOW
+            DECLARE c CURSOR WITHOUT HOLD FOR SELECT 'WITH HOLD'                 | FOLLOW
+            DECLARE c CURSOR FOR WITH hold AS (SELECT 1) SELECT * FROM hold      | FOLLOW
+            BEGIN ISOLATION LEVEL READ COMMITTED                                 | FOLLOW
             SET search_path TO app, public                                       | FOLLOW
             BEGIN                                                                | FOLLOW
             COMMIT                                                               | FOLLOW
@@ -101,6 +117,9 @@ class StatementClassifierTest {
             BEGIN READ ONLY                                | BEGIN_READ_ONLY
             START TRANSACTION READ ONLY                    | BEGIN_READ_ONLY
             BEGIN ISOLATION LEVEL SERIALIZABLE, READ ONLY  | BEGIN_READ_ONLY
+            BEGIN READ ONLY, ISOLATION LEVEL READ COMMITTED                       | BEGIN_READ_ONLY
+            START TRANSACTION READ ONLY ISOLATION LEVEL READ UNCOMMITTED          | BEGIN_READ_ONLY
+            BEGIN ISOLATION LEVEL READ COMMITTED           | BEGIN
             START TRANSACTION READ WRITE                   | BEGIN
             SET TRANSACTION READ ONLY                      | SET_READ_ONLY
             COMMIT                                         | COMMIT
@@ -201,11 +220,23 @@ class StatementClassifierTest {
 
     @Test
     void copyOfATableToTheClientReadsThatTable() {
-        Classification c = StatementClassifier.classify("COPY app.t (a, b) TO STDOUT WITH (FORMAT csv)");
+        Classification c = StatementClassifier.classify("COPY t (a, b) TO STDOUT WITH (FORMAT csv)");
         assertEquals(Route.READ, c.route());
         assertEquals(Set.of(), c.functions());
-        assertTrue(c.relations().containsAll(Set.of("app", "t")));
+        assertTrue(c.relations().contains("t"));
         assertTrue(c.settled());
+        assertTrue(StatementClassifier.classify("COPY pg_temp.t TO STDOUT").relations().contains("t"));
+        assertFalse(StatementClassifier.classify("COPY app.t TO STDOUT").relations().contains("t"), "app.t is no temporary table");
+    }
+
+    @Test
+    void aNameQualifiedByAnotherSchemaThanPgTempIsNoTemporaryTable() {
+        assertFalse(StatementClassifier.classify("SELECT x FROM other.scratch").relations().contains("scratch"));
+        assertFalse(StatementClassifier.classify("SELECT x FROM app.\"Scratch\" s").relations().contains("Scratch"));
+        assertTrue(StatementClassifier.classify("SELECT x FROM pg_temp.scratch").relations().contains("scratch"));
+        assertTrue(StatementClassifier.classify("SELECT x FROM pg_temp_3.scratch").relations().contains("scratch"));
+        assertTrue(StatementClassifier.classify("SELECT scratch.x FROM other.scratch JOIN scratch ON true").relations()
+                .contains("scratch"));
     }
 
     @Test
@@ -227,6 +258,32 @@ class StatementClassifierTest {
         assertEquals(Set.of("t2"), StatementClassifier.classify(
                 "CREATE LOCAL TEMPORARY TABLE IF NOT EXISTS t2 AS SELECT 1").createdTempTables());
         assertEquals(Set.of(), StatementClassifier.classify("CREATE TABLE t3 (id int)").createdTempTables());
+    }
+
+    @ParameterizedTest(name = "{1} <- {0}")
+    @CsvSource(delimiter = '|', nullValues = "-", textBlock = """
+            CREATE TEMP TABLE pg_temp.t1 (id int)                          | t1
+            CREATE TABLE pg_temp.t2 (id int)                               | t2
+            CREATE UNLOGGED TABLE pg_temp.t3 AS SELECT 1                   | t3
+            CREATE TEMP VIEW v1 AS SELECT 1                                | v1
+            CREATE OR REPLACE TEMPORARY VIEW v2 AS SELECT 1                | v2
+            CREATE TEMP RECURSIVE VIEW v3 (n) AS SELECT 1                  | v3
+            CREATE VIEW pg_temp.v4 AS SELECT 1                             | v4
+            CREATE TEMP SEQUENCE s1                                        | s1
+            CREATE TEMPORARY SEQUENCE IF NOT EXISTS s2                     | s2
+            SELECT * INTO TEMP t4 FROM t                                   | t4
+            SELECT * INTO TEMPORARY TABLE t5 FROM t                        | t5
+            SELECT * INTO LOCAL TEMP t6 FROM t                             | t6
+            SELECT * INTO pg_temp.t7 FROM t                                | t7
+            WITH c AS (SELECT 1 AS a) SELECT a INTO TEMP t8 FROM c         | t8
+            SELECT * INTO t9 FROM t                                        | -
+            SELECT * INTO UNLOGGED t10 FROM t                              | -
+            CREATE UNLOGGED TABLE t11 (id int)                             | -
+            CREATE VIEW v5 AS SELECT 1                                     | -
+            CREATE TABLE app.t12 (id int)                                  | -
+            """)
+    void temporaryTablesViewsAndSequencesCreatedAreNamed(String sql, String created) {
+        assertEquals(created == null ? Set.of() : Set.of(created), StatementClassifier.classify(sql).createdTempTables());
     }
 
     @Test
