@@ -3,6 +3,7 @@ package dev.understudy.proxy;
 import dev.understudy.election.EmbeddedZooKeeper;
 import dev.understudy.proxy.backend.BackendConnection;
 import dev.understudy.proxy.cluster.DatabaseNode;
+import dev.understudy.proxy.cluster.HealthMonitor;
 import dev.understudy.proxy.cluster.Topology;
 import dev.understudy.proxy.config.ConfigException;
 import dev.understudy.proxy.config.NodeConfig;
@@ -38,8 +39,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One Understudy node: the PostgreSQL listener, and the in-process ZooKeeper server when no
- * ensemble is configured. The only place that wires the modules together.
+ * One Understudy node: the PostgreSQL listener, the health checks of the database nodes, and the
+ * in-process ZooKeeper server when no ensemble is configured. The only place that wires the
+ * modules together.
  */
 public final class UnderstudyNode implements AutoCloseable {
 
@@ -53,11 +55,13 @@ public final class UnderstudyNode implements AutoCloseable {
     private final Path zookeeperDir;
     private final PgServer pg;
     private final Topology topology;
+    private final HealthMonitor health;
 
-    private UnderstudyNode(ProxyConfig config, Topology topology, EmbeddedZooKeeper zookeeper, Path zookeeperDir,
-                           PgServer pg) {
+    private UnderstudyNode(ProxyConfig config, Topology topology, HealthMonitor health, EmbeddedZooKeeper zookeeper,
+                           Path zookeeperDir, PgServer pg) {
         this.config = config;
         this.topology = topology;
+        this.health = health;
         this.zookeeper = zookeeper;
         this.zookeeperDir = zookeeperDir;
         this.pg = pg;
@@ -76,7 +80,8 @@ public final class UnderstudyNode implements AutoCloseable {
         SessionEnvironment env = new SessionEnvironment(credentials, config.authMethod(), config.maxMessageBytes(),
                 AUTHENTICATION_TIMEOUT, tls, new SessionRegistry(config.maxConnections()), () -> topology,
                 config.routing().replicaReads() && !topology.replicas().isEmpty(),
-                new ReplicaSelector(config.routing().balance()), new ClassificationCache(CLASSIFICATION_CACHE),
+                new ReplicaSelector(config.routing().balance(), config.routing().maxReplicaLag()),
+                new ClassificationCache(CLASSIFICATION_CACHE),
                 new FunctionCatalog(database -> readFunctions(topology.master(), database)),
                 config.routing().consistency(), Map.copyOf(userConsistency));
         EmbeddedZooKeeper zookeeper = null;
@@ -86,10 +91,13 @@ public final class UnderstudyNode implements AutoCloseable {
             zookeeper = EmbeddedZooKeeper.start(config.zookeeperEmbeddedPort(), zookeeperDir);
             log.info("in-process ZooKeeper at {}", zookeeper.connectString());
         }
+        HealthMonitor health = new HealthMonitor(() -> topology, config.health());
+        health.start();
         PgServer pg = new PgServer(config.listenHost(), config.listenPort(), env);
         try {
             pg.start();
         } catch (IOException e) {
+            health.close();
             closeZooKeeper(zookeeper, zookeeperDir);
             throw new IOException("cannot listen on " + config.listenHost() + ":" + config.listenPort()
                     + " (listen.host / listen.port): " + e.getMessage(), e);
@@ -102,7 +110,7 @@ public final class UnderstudyNode implements AutoCloseable {
             log.info("cluster {}: writes and reads go to master {} at {}:{}", config.clusterName(), master.name(),
                     master.host(), master.port());
         }
-        return new UnderstudyNode(config, topology, zookeeper, zookeeperDir, pg);
+        return new UnderstudyNode(config, topology, health, zookeeper, zookeeperDir, pg);
     }
 
     private static Topology topology(ProxyConfig config) {
@@ -153,7 +161,7 @@ public final class UnderstudyNode implements AutoCloseable {
         return pg.localPort();
     }
 
-    /** The master and replicas this node routes to, with their counters. */
+    /** The master and replicas this node routes to, with their counters and health. */
     public Topology topology() {
         return topology;
     }
@@ -169,6 +177,7 @@ public final class UnderstudyNode implements AutoCloseable {
     @Override
     public void close() {
         pg.close();
+        health.close();
         closeZooKeeper(zookeeper, zookeeperDir);
     }
 

@@ -1,5 +1,6 @@
 package dev.understudy.proxy.cluster;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -12,5 +13,24 @@ public record Topology(long epoch, DatabaseNode master, List<DatabaseNode> repli
     public Topology {
         Objects.requireNonNull(master, "master");
         replicas = List.copyOf(replicas);
+    }
+
+    /** The master and the replicas, master first. */
+    public List<DatabaseNode> nodes() {
+        List<DatabaseNode> all = new ArrayList<>(1 + replicas.size());
+        all.add(master);
+        all.addAll(replicas);
+        return List.copyOf(all);
+    }
+
+    /**
+     * For read-your-writes: the master's WAL position read by the first health check that started
+     * after {@code nanoTime} (a {@link System#nanoTime()} value), or -1 while there is none. A
+     * session that committed at {@code nanoTime} knows its commit ends at or before this position,
+     * without asking the master; until the check lands (within one {@code health.interval_ms}),
+     * the session reads from the master.
+     */
+    public long masterPositionAfter(long nanoTime) {
+        return master.positionReadAfter(nanoTime);
     }
 }

@@ -32,8 +32,15 @@ public final class ConfigDoc {
               user: understudy
               password: change-me
               connect_timeout_ms: 5000
+            health:
+              interval_ms: 300
+              timeout_ms: 1000
+              failure_threshold: 3
             zookeeper:
               connect: zk1:2181,zk2:2181,zk3:2181
+            routing:
+              consistency: read-your-writes
+              max_replica_lag_ms: 5000
             nodes:
               - name: pg1
                 host: 10.0.0.5

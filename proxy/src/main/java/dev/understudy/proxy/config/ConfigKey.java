@@ -44,6 +44,19 @@ public enum ConfigKey {
     BACKEND_CONNECT_TIMEOUT_MS("backend.connect_timeout_ms", "5000", Parsers.millis(),
             "How long to wait for a TCP connection to a node, in milliseconds."),
 
+    HEALTH_INTERVAL_MS("health.interval_ms", "300", Parsers.millis(10),
+            "How often the proxy checks each node (connect once, then one query per check that also reads the"
+                    + " node's WAL position), in milliseconds from the start of one check to the start of the next."),
+    HEALTH_TIMEOUT_MS("health.timeout_ms", "1000", Parsers.millis(10),
+            "How long one check may take before it counts as failed, in milliseconds. A check that must"
+                    + " connect first waits for the connection in whole seconds, rounded up (pgjdbc's unit)."),
+    HEALTH_FAILURE_THRESHOLD("health.failure_threshold", "3", Parsers.intBetween(1, 1000),
+            "Failed checks in a row after which a node is down: a replica stops serving reads. One"
+                    + " successful check makes it up again. With the defaults a stopped server is down within"
+                    + " about a second (3 checks 300 ms apart)."),
+    HEALTH_DATABASE("health.database", "postgres", Parsers.databaseName(),
+            "Database the checks log in to, as `backend.user`."),
+
     ZOOKEEPER_CONNECT("zookeeper.connect", "", Parsers.zookeeperConnect(),
             "ZooKeeper ensemble as `host:port[,host:port...][/chroot]`. Empty: run an in-process ZooKeeper"
                     + " server (for a single proxy or a demo)."),
@@ -62,6 +75,11 @@ public enum ConfigKey {
                     + " `read-your-writes` (after a session commits a write, its reads go only to replicas that"
                     + " have applied it, else to the master), `strong` (everything to the master). A session"
                     + " changes its own with `SET understudy.consistency = '...'`."),
+    ROUTING_MAX_REPLICA_LAG_MS("routing.max_replica_lag_ms", "0", Parsers.millisOrZero(),
+            "Largest replication lag, in milliseconds, of a replica that serves reads; a replica further"
+                    + " behind, or whose lag is not known, is skipped until it catches up. 0: no limit (replicas"
+                    + " are skipped only when their health check fails). Lag is measured by the health checks:"
+                    + " see docs/health.md."),
 
     NODES_NAME("nodes[].name", null, Parsers.name("[a-zA-Z0-9_-]+"),
             "Unique name of the node, used in logs, metrics and admin commands.",

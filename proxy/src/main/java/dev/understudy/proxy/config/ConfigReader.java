@@ -73,11 +73,16 @@ final class ConfigReader {
                 (String) values.get(ConfigKey.BACKEND_USER),
                 (Secret) values.get(ConfigKey.BACKEND_PASSWORD),
                 (Duration) values.get(ConfigKey.BACKEND_CONNECT_TIMEOUT_MS),
+                new HealthConfig((Duration) values.get(ConfigKey.HEALTH_INTERVAL_MS),
+                        (Duration) values.get(ConfigKey.HEALTH_TIMEOUT_MS),
+                        (Integer) values.get(ConfigKey.HEALTH_FAILURE_THRESHOLD),
+                        (String) values.get(ConfigKey.HEALTH_DATABASE)),
                 zookeeper,
                 (Integer) values.get(ConfigKey.ZOOKEEPER_EMBEDDED_PORT),
                 new RoutingConfig((Boolean) values.get(ConfigKey.ROUTING_REPLICA_READS),
                         (Balance) values.get(ConfigKey.ROUTING_BALANCE),
-                        (Consistency) values.get(ConfigKey.ROUTING_CONSISTENCY)),
+                        (Consistency) values.get(ConfigKey.ROUTING_CONSISTENCY),
+                        (Duration) values.get(ConfigKey.ROUTING_MAX_REPLICA_LAG_MS)),
                 nodes,
                 users);
     }

@@ -48,8 +48,20 @@ final class Parsers {
     }
 
     static ValueParser<Duration> millis() {
-        ValueParser<Integer> ms = intBetween(1, Integer.MAX_VALUE);
-        return new ValueParser<>("a number of milliseconds, at least 1", text -> Duration.ofMillis(ms.parse(text)));
+        return millis(1);
+    }
+
+    static ValueParser<Duration> millis(int min) {
+        ValueParser<Integer> ms = intBetween(min, Integer.MAX_VALUE);
+        return new ValueParser<>("a number of milliseconds, at least " + min,
+                text -> Duration.ofMillis(ms.function().apply(text)));
+    }
+
+    /** Milliseconds where 0 means "no limit" (parsed as {@link Duration#ZERO}). */
+    static ValueParser<Duration> millisOrZero() {
+        ValueParser<Integer> ms = intBetween(0, Integer.MAX_VALUE);
+        return new ValueParser<>("a number of milliseconds, or 0 for no limit",
+                text -> Duration.ofMillis(ms.function().apply(text)));
     }
 
     static ValueParser<Boolean> bool() {
@@ -74,6 +86,16 @@ final class Parsers {
     /** A PostgreSQL role name: any text of 1 to 63 bytes without NUL. */
     static ValueParser<String> roleName() {
         return new ValueParser<>("a role name of 1 to " + MAX_NAME_BYTES + " bytes", text -> {
+            if (text.isEmpty() || utf8Length(text) > MAX_NAME_BYTES || text.indexOf('\0') >= 0) {
+                throw new InvalidValueException();
+            }
+            return text;
+        });
+    }
+
+    /** A PostgreSQL database name: any text of 1 to 63 bytes without NUL. */
+    static ValueParser<String> databaseName() {
+        return new ValueParser<>("a database name of 1 to " + MAX_NAME_BYTES + " bytes", text -> {
             if (text.isEmpty() || utf8Length(text) > MAX_NAME_BYTES || text.indexOf('\0') >= 0) {
                 throw new InvalidValueException();
             }

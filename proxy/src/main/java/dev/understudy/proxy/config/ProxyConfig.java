@@ -29,6 +29,7 @@ public record ProxyConfig(
         String backendUser,
         Secret backendPassword,
         Duration backendConnectTimeout,
+        HealthConfig health,
         String zookeeperConnect,
         int zookeeperEmbeddedPort,
         RoutingConfig routing,
@@ -44,6 +45,7 @@ public record ProxyConfig(
         Objects.requireNonNull(backendUser, "backendUser");
         Objects.requireNonNull(backendPassword, "backendPassword");
         Objects.requireNonNull(backendConnectTimeout, "backendConnectTimeout");
+        Objects.requireNonNull(health, "health");
         Objects.requireNonNull(zookeeperConnect, "zookeeperConnect");
         Objects.requireNonNull(routing, "routing");
         nodes = List.copyOf(nodes);
@@ -106,11 +108,16 @@ public record ProxyConfig(
         put(out, ConfigKey.BACKEND_USER, backendUser);
         put(out, ConfigKey.BACKEND_PASSWORD, backendPassword.reveal());
         put(out, ConfigKey.BACKEND_CONNECT_TIMEOUT_MS, backendConnectTimeout.toMillis());
+        put(out, ConfigKey.HEALTH_INTERVAL_MS, health.interval().toMillis());
+        put(out, ConfigKey.HEALTH_TIMEOUT_MS, health.timeout().toMillis());
+        put(out, ConfigKey.HEALTH_FAILURE_THRESHOLD, health.failureThreshold());
+        put(out, ConfigKey.HEALTH_DATABASE, health.database());
         put(out, ConfigKey.ZOOKEEPER_CONNECT, zookeeperConnect);
         put(out, ConfigKey.ZOOKEEPER_EMBEDDED_PORT, zookeeperEmbeddedPort);
         put(out, ConfigKey.ROUTING_REPLICA_READS, routing.replicaReads());
         put(out, ConfigKey.ROUTING_BALANCE, routing.balance().configName());
         put(out, ConfigKey.ROUTING_CONSISTENCY, routing.consistency().configName());
+        put(out, ConfigKey.ROUTING_MAX_REPLICA_LAG_MS, routing.maxReplicaLag().toMillis());
         for (int i = 0; i < nodes.size(); i++) {
             NodeConfig node = nodes.get(i);
             put(out, i, ConfigKey.NODES_NAME, node.name());

@@ -12,6 +12,8 @@ enum Section {
             + " when the proxy starts. A relative path is resolved against the folder of the configuration file."),
     AUTH("auth", false, "How clients authenticate to the proxy. The proxy checks passwords itself, against `users`."),
     BACKEND("backend", false, "How the proxy connects to the PostgreSQL nodes."),
+    HEALTH("health", false, "How the proxy checks every PostgreSQL node and reads its WAL position; see"
+            + " docs/health.md."),
     ZOOKEEPER("zookeeper", false, "Where the proxies keep leadership and topology."),
     ROUTING("routing", false, "Where statements run: see docs/routing.md for the rules."),
     NODES("nodes", true, "The PostgreSQL servers. Required: a list of at least one node, exactly one of them"

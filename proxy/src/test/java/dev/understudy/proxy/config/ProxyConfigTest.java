@@ -45,12 +45,18 @@ class ProxyConfigTest {
                   user: understudy
                   password: secret
                   connect_timeout_ms: 1500
+                health:
+                  interval_ms: 200
+                  timeout_ms: 800
+                  failure_threshold: 5
+                  database: health
                 zookeeper:
                   connect: zk1:2181,zk2:2181/understudy
                 routing:
                   replica_reads: false
                   balance: least-outstanding
                   consistency: eventual
+                  max_replica_lag_ms: 2500
                 nodes:
                   - name: pg1
                     host: 10.0.0.5
@@ -73,8 +79,9 @@ class ProxyConfigTest {
 
         assertEquals(new ProxyConfig("prod", "0.0.0.0", 6543, 200, 1_048_576, Optional.of(cert), Optional.of(key),
                 AuthMethod.SCRAM_SHA_256, "understudy", new Secret("secret"), Duration.ofMillis(1500),
+                new HealthConfig(Duration.ofMillis(200), Duration.ofMillis(800), 5, "health"),
                 "zk1:2181,zk2:2181/understudy", 0,
-                new RoutingConfig(false, Balance.LEAST_OUTSTANDING, Consistency.EVENTUAL),
+                new RoutingConfig(false, Balance.LEAST_OUTSTANDING, Consistency.EVENTUAL, Duration.ofMillis(2500)),
                 List.of(new NodeConfig("pg1", "10.0.0.5", 5432, Role.MASTER),
                         new NodeConfig("pg2", "10.0.0.6", 5433, Role.REPLICA, 3)),
                 List.of(new UserConfig("app", new Secret(VERIFIER), false),
@@ -97,6 +104,8 @@ class ProxyConfigTest {
         assertEquals(Duration.ofSeconds(5), config.backendConnectTimeout());
         assertEquals("", config.zookeeperConnect());
         assertEquals(0, config.zookeeperEmbeddedPort());
+        assertEquals(HealthConfig.defaults(), config.health());
+        assertEquals(Duration.ZERO, config.routing().maxReplicaLag());
         assertEquals(List.of(new NodeConfig("pg1", "db1", 5432, Role.MASTER)), config.nodes());
         assertEquals(List.of(new UserConfig("app", new Secret("app-password"), false)), config.users());
     }

@@ -1,0 +1,112 @@
+package dev.understudy.proxy.cluster;
+
+import dev.understudy.proxy.backend.BackendConnection;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Properties;
+import org.postgresql.PGProperty;
+
+/**
+ * A health check over pgjdbc, as the proxy's own role ({@code backend.user}), on one connection
+ * kept open between checks and opened again after a failure. One query per check answers both
+ * whether the node is up and where its WAL is.
+ *
+ * <p>Timeouts: reading an answer is bounded by {@code timeout} to the millisecond (the socket's
+ * read timeout, {@link Connection#setNetworkTimeout}); opening a connection and logging in by
+ * pgjdbc's connect and socket timeouts, which count whole seconds: {@code timeout} rounded up.
+ */
+final class JdbcProbe implements Probe {
+
+    /** One round trip; CASE keeps pg_current_wal_lsn() (an error in recovery) from running on a standby. */
+    static final String QUERY = "SELECT pg_is_in_recovery(), CASE WHEN pg_is_in_recovery()"
+            + " THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END";
+
+    private final BackendConnection.Target target;
+    private final String database;
+    private final Duration timeout;
+    private Connection connection;
+
+    JdbcProbe(BackendConnection.Target target, String database, Duration timeout) {
+        this.target = target;
+        this.database = database;
+        this.timeout = timeout;
+    }
+
+    @Override
+    public Reading read() throws SQLException {
+        try {
+            if (connection == null) {
+                connection = connect();
+            }
+            try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery(QUERY)) {
+                if (!rs.next()) {
+                    throw new SQLException("the health check query returned no row");
+                }
+                return new Reading(rs.getBoolean(1), Lsn.parse(rs.getString(2)));
+            }
+        } catch (SQLException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /**
+     * THE place where a replica fed by change data capture tells its applied position. The CDC
+     * issue records, in each replica transaction, the source position it reached in a table of
+     * Understudy's own schema on that replica (for instance {@code understudy.applied_position});
+     * when it exists, read it here (the master's LSN of the last applied commit) on
+     * {@link #connection}, and return it. Until then a replica that is not a streaming standby has
+     * no known position: its lag is unknown, and {@code routing.max_replica_lag_ms} skips it.
+     */
+    @Override
+    public long cdcAppliedPosition() {
+        return Lsn.UNKNOWN;
+    }
+
+    private Connection connect() throws SQLException {
+        int seconds = (int) Math.max(1, (timeout.toMillis() + 999) / 1000);
+        Properties props = new Properties();
+        PGProperty.USER.set(props, target.user());
+        PGProperty.PASSWORD.set(props, target.password());
+        PGProperty.APPLICATION_NAME.set(props, "understudy health");
+        PGProperty.CONNECT_TIMEOUT.set(props, seconds);
+        // no loginTimeout: pgjdbc would open a thread per attempt; the socket timeout bounds the login
+        PGProperty.SOCKET_TIMEOUT.set(props, seconds); // until setNetworkTimeout below
+        PGProperty.SSL_MODE.set(props, "disable"); // as the proxy's own backend connections
+        PGProperty.TCP_KEEP_ALIVE.set(props, true);
+        String url = "jdbc:postgresql://" + hostForUrl(target.host()) + ":" + target.port() + "/"
+                + URLEncoder.encode(database, StandardCharsets.UTF_8);
+        Connection c = DriverManager.getConnection(url, props);
+        try {
+            c.setNetworkTimeout(Runnable::run, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+            c.setAutoCommit(true);
+        } catch (SQLException e) {
+            c.close();
+            throw e;
+        }
+        return c;
+    }
+
+    private static String hostForUrl(String host) {
+        return host.indexOf(':') >= 0 ? "[" + host + "]" : host;
+    }
+
+    @Override
+    public void close() {
+        Connection c = connection;
+        connection = null;
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException e) {
+                // the connection is gone either way
+            }
+        }
+    }
+}
