@@ -56,6 +56,8 @@ final class Router implements BackendLink.Owner {
     /** How much of an unfinished extended-protocol unit is held before it is sent on its own. */
     private static final int HOLD_LIMIT = 256 * 1024;
     private static final Duration EXCHANGE_TIMEOUT = Duration.ofSeconds(30);
+    /** How long a session leaves a replica it could not use before trying it again. */
+    private static final long REPLICA_BACKOFF = Duration.ofSeconds(10).toNanos();
 
     private final SessionEnvironment env;
     private final ClientChannel client;
@@ -66,7 +68,8 @@ final class Router implements BackendLink.Owner {
     private final PreparedStatements statements = new PreparedStatements();
     private final SessionStateLog stateLog = new SessionStateLog();
     private final Set<String> tempTables = new HashSet<>();
-    private final Set<DatabaseNode> failedReplicas = new HashSet<>();
+    /** Replicas this session could not use, with when (System.nanoTime), left alone for {@link #REPLICA_BACKOFF}. */
+    private final Map<DatabaseNode, Long> failedReplicas = new HashMap<>();
     private final Batch batch = new Batch();
     /**
      * Held by the session thread except while it waits for the client, so that a relay thread
@@ -83,8 +86,10 @@ final class Router implements BackendLink.Owner {
     private Consistency consistency;
     private boolean defaultReadOnly;
     private String pinned;
-    /** The session committed a write: read-your-writes reads from the master from now on. */
+    /** The session committed a write; when (System.nanoTime) it was seen answered; where, once known. */
     private boolean wroteCommitted;
+    private long writeSeenAt;
+    private long writePosition = -1;
     // the transaction in progress, from the units answered so far
     private final List<Statement> pendingState = new ArrayList<>();
     private boolean transactionWrote;
@@ -294,7 +299,7 @@ final class Router implements BackendLink.Owner {
         if (units.isEmpty()) {
             return; // sent already (by the session thread, or the dead link's relay)
         }
-        failedReplicas.add(dead.node());
+        failedReplicas.put(dead.node(), System.nanoTime());
         if (replica == dead) {
             replica = null;
         }
@@ -331,7 +336,7 @@ final class Router implements BackendLink.Owner {
                     throw e;
                 }
                 link.node().failed();
-                failedReplicas.add(link.node());
+                failedReplicas.put(link.node(), System.nanoTime());
                 dropReplica("it failed while taking over reads: " + e.getMessage());
             }
         }
@@ -358,11 +363,9 @@ final class Router implements BackendLink.Owner {
             return null;
         }
         boolean inTransaction = current.status() != 'I';
-        boolean writeInFlight = consistency == Consistency.READ_YOUR_WRITES && !wroteCommitted && current == master;
-        if ((inTransaction || writeInFlight) && !current.idle()) {
+        if (inTransaction && !current.idle()) {
             // the status may be older than the client's view (the relay reports a ReadyForQuery
-            // after relaying it): a transaction the client saw end must not keep the session here,
-            // and a write the client saw commit must count for read-your-writes
+            // after relaying it): a transaction the client saw end must not keep the session here
             settle(current);
             inTransaction = current.status() != 'I';
         }
@@ -412,7 +415,9 @@ final class Router implements BackendLink.Owner {
         if (pinned != null || !env.replicaReads()) {
             return Target.MASTER;
         }
-        Consistency effective = consistency == Consistency.READ_YOUR_WRITES && wroteCommitted ? Consistency.STRONG : consistency;
+        // read-your-writes: while the master has units in flight, one may be a write committing
+        Consistency effective = consistency == Consistency.READ_YOUR_WRITES && current == master && !master.idle()
+                ? Consistency.STRONG : consistency;
         Classification c = batch.classification();
         return RouteDecider.decide(c, new RouteDecider.SessionView(false, defaultReadOnly, effective, tempTables),
                 env.functions().of(database));
@@ -426,15 +431,29 @@ final class Router implements BackendLink.Owner {
         };
     }
 
-    /** The session's replica connection, opened on first use; the master when no replica is eligible. */
+    /**
+     * The session's replica connection, opened on first use; the master when no replica is
+     * eligible (up, within the lag limit, and for read-your-writes past the session's last write).
+     * A replica that stopped being eligible is left once it is idle, and another chosen.
+     */
     private BackendLink replicaLink() {
+        long needed = neededPosition();
         if (replica != null && !replica.closed()) {
-            return replica;
+            if (env.selector().eligible(replica.node())) {
+                return replica.node().appliedPosition() >= needed ? replica : master;
+            }
+            if (!replica.idle()) {
+                return master;
+            }
+            dropReplica("it is down or lags too far");
         }
         replica = null;
         Topology topology = env.topology().get();
+        long now = System.nanoTime();
+        failedReplicas.values().removeIf(at -> now - at > REPLICA_BACKOFF);
         while (true) {
-            DatabaseNode node = env.selector().pick(topology.replicas(), n -> !failedReplicas.contains(n));
+            DatabaseNode node = env.selector().pick(topology.replicas(),
+                    n -> !failedReplicas.containsKey(n) && n.appliedPosition() >= needed);
             if (node == null) {
                 return master;
             }
@@ -445,10 +464,26 @@ final class Router implements BackendLink.Owner {
                 return replica;
             } catch (ProxyException | BackendRefusedException e) {
                 node.failed();
-                failedReplicas.add(node);
+                failedReplicas.put(node, System.nanoTime());
                 log.warn("cannot log in to replica {} (reads go elsewhere): {}", node.name(), e.getMessage());
             }
         }
+    }
+
+    /**
+     * The master WAL position the session's reads must see: -1 when any will do (not
+     * read-your-writes, or nothing written yet); after a committed write, the master's position
+     * read by the first health check that started after the session saw the commit, and until
+     * that check lands, {@link Long#MAX_VALUE} (no replica qualifies: the master serves the reads).
+     */
+    private long neededPosition() {
+        if (consistency != Consistency.READ_YOUR_WRITES || !wroteCommitted) {
+            return -1;
+        }
+        if (writePosition < 0) {
+            writePosition = env.topology().get().masterPositionAfter(writeSeenAt);
+        }
+        return writePosition < 0 ? Long.MAX_VALUE : writePosition;
     }
 
     private void dropReplica(String why) {
@@ -489,7 +524,7 @@ final class Router implements BackendLink.Owner {
             link.stateVersion = stateLog.version(); // as the client's own statement would have failed
             return link;
         }
-        failedReplicas.add(link.node());
+        failedReplicas.put(link.node(), System.nanoTime());
         dropReplica("it refused the session's settings");
         return catchUp(master);
     }
@@ -597,6 +632,8 @@ final class Router implements BackendLink.Owner {
             }
             if (transactionWrote) {
                 wroteCommitted = true;
+                writeSeenAt = System.nanoTime(); // after the commit: the relay reported its answer
+                writePosition = -1;
             }
         }
         pendingState.clear();

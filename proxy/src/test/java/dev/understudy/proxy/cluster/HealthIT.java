@@ -204,4 +204,98 @@ class HealthIT {
         Await.until("a new session reads from pg2 again", WAIT, () -> readsFrom().equals("pg2"));
         Await.until("a new session reads from pg3 again", WAIT, () -> readsFrom().equals("pg3"));
     }
+
+    private static Connection session() throws SQLException {
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + proxy.pgPort() + "/app", "app", "app");
+    }
+
+    /** Where {@code sql} ran (its first column is inet_server_port()), and its second column. */
+    private static String[] run(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return new String[] {NODE_OF_PORT.get(rs.getInt(1)), rs.getString(2)};
+        }
+    }
+
+    @Test
+    @Order(4)
+    void readYourWritesReadsFromTheMasterUntilAReplicaHasReplayedTheCommit() throws Exception {
+        try (Connection ryw = session(); Connection eventual = session()) {
+            try (Statement s = ryw.createStatement()) {
+                s.execute("SET understudy.consistency = 'read-your-writes'");
+            }
+            String replica = run(ryw, "SELECT inet_server_port(), 1")[0];
+            assertTrue(replica.equals("pg2") || replica.equals("pg3"), "before writing, it reads from a replica: " + replica);
+            String eventualReplica = run(eventual, "SELECT inet_server_port(), 1")[0];
+            assertTrue(!eventualReplica.equals("pg1"), eventualReplica);
+
+            for (Server standby : cluster.standbys()) {
+                execute(standby, "SELECT pg_wal_replay_pause()");
+            }
+            long id;
+            try {
+                try (Statement s = ryw.createStatement();
+                     ResultSet rs = s.executeQuery("INSERT INTO items (v) VALUES ('mine') RETURNING id")) {
+                    rs.next();
+                    id = rs.getLong(1);
+                }
+                String read = "SELECT inet_server_port(), count(*) FROM items WHERE id = " + id;
+                // the replicas cannot have it: an eventual session on one does not see it
+                assertEquals("0", run(eventual, read)[1], "the replicas have not replayed the write");
+                // for longer than a few health checks, the writer reads from the master and sees it
+                long until = System.nanoTime() + proxy.config().health().interval().multipliedBy(5).toNanos();
+                do {
+                    String[] r = run(ryw, read);
+                    assertEquals("pg1", r[0], "the write is not on any replica yet: the master answers");
+                    assertEquals("1", r[1], "the session sees its own write");
+                } while (System.nanoTime() < until);
+            } finally {
+                for (Server standby : cluster.standbys()) {
+                    execute(standby, "SELECT pg_wal_replay_resume()");
+                }
+            }
+            String read = "SELECT inet_server_port(), count(*) FROM items WHERE id = " + id;
+            Await.until("the writer reads from its replica again once it has replayed the write", WAIT, () -> {
+                String[] r = run(ryw, read);
+                assertEquals("1", r[1], "the session sees its own write, wherever it reads");
+                return r[0].equals(replica);
+            });
+        }
+    }
+
+    @Test
+    @Order(5)
+    void aSessionLeavesItsReplicaWhenItLagsBeyondTheLimit() throws Exception {
+        Connection onPg2 = null;
+        List<Connection> others = new ArrayList<>();
+        try {
+            for (int i = 0; i < 10 && onPg2 == null; i++) {
+                Connection c = session();
+                if (run(c, "SELECT inet_server_port(), 1")[0].equals("pg2")) {
+                    onPg2 = c;
+                } else {
+                    others.add(c);
+                }
+            }
+            assertTrue(onPg2 != null, "a session reads from pg2");
+            Server pg2Server = cluster.standbys().get(0);
+            DatabaseNode pg2 = node("pg2");
+            execute(pg2Server, "SELECT pg_wal_replay_pause()");
+            try {
+                writeOnMaster();
+                Await.until("pg2 lags beyond " + MAX_LAG_MS + " ms", WAIT, () -> pg2.lagMillis() > MAX_LAG_MS);
+                String now = run(onPg2, "SELECT inet_server_port(), 1")[0];
+                assertTrue(now.equals("pg3") || now.equals("pg1"), "the session left the lagging pg2: " + now);
+            } finally {
+                execute(pg2Server, "SELECT pg_wal_replay_resume()");
+            }
+        } finally {
+            if (onPg2 != null) {
+                onPg2.close();
+            }
+            for (Connection c : others) {
+                c.close();
+            }
+        }
+    }
 }
