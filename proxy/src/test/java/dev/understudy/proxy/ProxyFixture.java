@@ -9,6 +9,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -109,6 +110,13 @@ public final class ProxyFixture implements AutoCloseable {
 
     public UnderstudyNode node() {
         return node;
+    }
+
+    /** Units each node's counter says were routed to it, by node name. */
+    public Map<String, Long> routed() {
+        Map<String, Long> out = new HashMap<>();
+        node.topology().nodes().forEach(n -> out.put(n.name(), n.statements()));
+        return out;
     }
 
     /** A pgjdbc URL through the proxy to database app, with extra URL parameters. */

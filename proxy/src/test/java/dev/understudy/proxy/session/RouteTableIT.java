@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.understudy.proxy.Await;
 import dev.understudy.proxy.ProxyFixture;
-import dev.understudy.proxy.cluster.Topology;
 import dev.understudy.proxy.demo.PgNode;
 import dev.understudy.proxy.demo.WorkDirectory;
 import java.io.IOException;
@@ -514,13 +513,8 @@ class RouteTableIT {
         return ports;
     }
 
-    /** Units each node's counter says were routed to it. */
     private static Map<String, Long> routed() {
-        Map<String, Long> out = new HashMap<>();
-        Topology t = fixture.node().topology();
-        out.put(t.master().name(), t.master().statements());
-        t.replicas().forEach(r -> out.put(r.name(), r.statements()));
-        return out;
+        return fixture.routed();
     }
 
     private static Set<String> changed(Map<String, Long> before, Map<String, Long> after) {
