@@ -378,3 +378,61 @@ bench_cleanup() {
   fi
   exit "$status"
 }
+
+# --- measuring and reporting (the caller defines label(), and the arrays below) ---
+
+# CPU time (user + system jiffies) of process $1 so far; 0 without a pid.
+cpu_ticks() {
+  if [ -z "$1" ]; then echo 0; return; fi
+  # fields after the ")" that closes the command name: utime is the 12th, stime the 13th
+  sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'
+}
+
+# Busy and total jiffies of the whole machine (from /proc/stat).
+machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8}' /proc/stat; }
+
+median() { # median of the numbers in $1 (space separated); empty for none
+  tr ' ' '\n' <<<"$1" | awk 'NF' | sort -g | awk '{v[NR] = $1} END {
+    if (NR == 0) exit; if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# One TPS cell: the median of TPS[$1] and its ratio to $2 (the baseline's median; empty: "?"),
+# or "fails (n/rounds)" when the target failed in any round (FAILS[$1]).
+bench_tps_cell() {
+  local key=$1 d=$2 m ratio
+  if [ "${FAILS[$key]:-0}" -gt 0 ]; then
+    # a target that fails in some rounds is broken; per-round figures show what passed
+    echo "fails (${FAILS[$key]}/$ROUNDS rounds)"
+    return
+  fi
+  m=$(median "${TPS[$key]:-}")
+  ratio=$( [ -n "$d" ] && awk -v a="$m" -v b="$d" 'BEGIN {printf "%.2f", a / b}' || echo "?")
+  echo "$(printf '%.0f' "$m") (**$ratio**)"
+}
+
+# The latency table over WORKLOADS x TARGETS (from LAT, CPU, BUSY); the targets named in $1
+# (space separated) are proxies, whose own CPU is shown.
+bench_latency_table() {
+  local proxies=" $1 " header="| workload |" rule="|---|" w t key line l c b
+  echo "Latency average (ms, median), proxy cpu % of a core (median), machine busy % (median):"
+  echo
+  for t in "${TARGETS[@]}"; do header+=" $t |"; rule+="---|"; done
+  echo "$header"
+  echo "$rule"
+  for w in "${WORKLOADS[@]}"; do
+    line="| $(label "$w") |"
+    for t in "${TARGETS[@]}"; do
+      key="$w|$t"
+      l=$(median "${LAT[$key]:-}")
+      if [ -z "$l" ]; then line+=" fails |"; continue; fi
+      c=$(median "${CPU[$key]:-}")
+      b=$(median "${BUSY[$key]:-}")
+      if [[ "$proxies" == *" $t "* ]]; then
+        line+=" $(printf '%.2f' "$l") ms, cpu $(printf '%.0f' "$c")%, busy $(printf '%.0f' "$b")% |"
+      else
+        line+=" $(printf '%.2f' "$l") ms, busy $(printf '%.0f' "$b")% |"
+      fi
+    done
+    echo "$line"
+  done
+}

@@ -63,16 +63,6 @@ target_pid() {
   esac
 }
 
-# CPU ticks (user + system) used so far by process $1; 0 without a process.
-cpu_ticks() {
-  if [ -z "$1" ]; then echo 0; return; fi
-  # fields after the ")" that closes the command name: utime is the 12th, stime the 13th
-  sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'
-}
-
-# Busy and total jiffies of the whole machine (from /proc/stat).
-machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8}' /proc/stat; }
-
 # Runs pgbench once: target $1, script $2, mode $3, clients $4, seconds $5, log file $6.
 run_pgbench() {
   local target=$1 script=$2 mode=$3 clients=$4 seconds=$5 log=$6 args
@@ -133,11 +123,6 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 LOAD_AFTER=$(bench_load)
 
-median() { # median of the numbers in $1 (space separated); empty for none
-  tr ' ' '\n' <<<"$1" | awk 'NF' | sort -g | awk '{v[NR] = $1} END {
-    if (NR == 0) exit; if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
 label() { # workload line as shown in the table
   local script mode clients
   read -r script mode clients <<<"$1"
@@ -162,41 +147,12 @@ for w in "${WORKLOADS[@]}"; do
   if [ -n "$d" ]; then line="| $(label "$w") | $(printf '%.0f' "$d") |"; else line="| $(label "$w") | fails |"; fi
   for t in "${TARGETS[@]:1}"; do
     key="$w|$t"
-    m=$(median "${TPS[$key]:-}")
-    if [ "${FAILS[$key]:-0}" -gt 0 ]; then
-      # a mode that fails in some rounds is broken; per-round figures below show what passed
-      line+=" fails (${FAILS[$key]}/$ROUNDS rounds) |"
-    else
-      ratio=$( [ -n "$d" ] && awk -v a="$m" -v b="$d" 'BEGIN {printf "%.2f", a / b}' || echo "?")
-      line+=" $(printf '%.0f' "$m") (**$ratio**) |"
-    fi
+    line+=" $(bench_tps_cell "$key" "$d") |"
   done
   echo "$line"
 done
 echo
-echo "Latency average (ms, median), proxy cpu % of a core (median), machine busy % (median):"
-echo
-header="| workload |"
-rule="|---|"
-for t in "${TARGETS[@]}"; do header+=" $t |"; rule+="---|"; done
-echo "$header"
-echo "$rule"
-for w in "${WORKLOADS[@]}"; do
-  line="| $(label "$w") |"
-  for t in "${TARGETS[@]}"; do
-    key="$w|$t"
-    l=$(median "${LAT[$key]:-}")
-    if [ -z "$l" ]; then line+=" fails |"; continue; fi
-    c=$(median "${CPU[$key]:-}")
-    b=$(median "${BUSY[$key]:-}")
-    if [ "$t" = direct ]; then
-      line+=" $(printf '%.2f' "$l") ms, busy $(printf '%.0f' "$b")% |"
-    else
-      line+=" $(printf '%.2f' "$l") ms, cpu $(printf '%.0f' "$c")%, busy $(printf '%.0f' "$b")% |"
-    fi
-  done
-  echo "$line"
-done
+bench_latency_table "${TARGETS[*]:1}"
 echo
 echo "Per-round TPS:"
 for w in "${WORKLOADS[@]}"; do

@@ -67,16 +67,6 @@ bench_start_understudy UNDERSTUDY_PORT
 CLK_TCK=$(getconf CLK_TCK)
 mkdir -p "$BENCH_WORK/runs"
 
-# CPU ticks (user + system) used so far by process $1; 0 without a process.
-cpu_ticks() {
-  if [ -z "$1" ]; then echo 0; return; fi
-  # fields after the ")" that closes the command name: utime is the 12th, stime the 13th
-  sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'
-}
-
-# Busy and total jiffies of the whole machine (from /proc/stat).
-machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8}' /proc/stat; }
-
 # Transactions (committed + rolled back) of the bench database so far, one number per node in the
 # order of NODES, from each node's pg_stat_database.
 node_xacts() {
@@ -187,11 +177,6 @@ for w in "${WORKLOADS[@]}"; do
   SPLIT[$w]=$( [ -n "${COUNTS[$w|understudy]:-}" ] && distribution "${COUNTS[$w|understudy]}" || echo "fails")
 done
 
-median() { # median of the numbers in $1 (space separated); empty for none
-  tr ' ' '\n' <<<"$1" | awk 'NF' | sort -g | awk '{v[NR] = $1} END {
-    if (NR == 0) exit; if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
 label() { # workload line as shown in the table
   local mode clients
   read -r mode clients <<<"$1"
@@ -220,42 +205,13 @@ for w in "${WORKLOADS[@]}"; do
   fi
   for t in "${TARGETS[@]:1}"; do
     key="$w|$t"
-    m=$(median "${TPS[$key]:-}")
-    if [ "${FAILS[$key]:-0}" -gt 0 ]; then
-      # a target that fails in some rounds is broken; per-round figures below show what passed
-      line+=" fails (${FAILS[$key]}/$ROUNDS rounds) |"
-    else
-      ratio=$( [ -n "$d" ] && awk -v a="$m" -v b="$d" 'BEGIN {printf "%.2f", a / b}' || echo "?")
-      line+=" $(printf '%.0f' "$m") (**$ratio**) |"
-    fi
+    line+=" $(bench_tps_cell "$key" "$d") |"
   done
   line+=" ${SPLIT[$w]} |"
   echo "$line"
 done
 echo
-echo "Latency average (ms, median), Understudy's cpu % of a core (median), machine busy % (median):"
-echo
-header="| workload |"
-rule="|---|"
-for t in "${TARGETS[@]}"; do header+=" $t |"; rule+="---|"; done
-echo "$header"
-echo "$rule"
-for w in "${WORKLOADS[@]}"; do
-  line="| $(label "$w") |"
-  for t in "${TARGETS[@]}"; do
-    key="$w|$t"
-    l=$(median "${LAT[$key]:-}")
-    if [ -z "$l" ]; then line+=" fails |"; continue; fi
-    c=$(median "${CPU[$key]:-}")
-    b=$(median "${BUSY[$key]:-}")
-    if [ "$t" = understudy ]; then
-      line+=" $(printf '%.2f' "$l") ms, cpu $(printf '%.0f' "$c")%, busy $(printf '%.0f' "$b")% |"
-    else
-      line+=" $(printf '%.2f' "$l") ms, busy $(printf '%.0f' "$b")% |"
-    fi
-  done
-  echo "$line"
-done
+bench_latency_table understudy
 echo
 echo "Per round: TPS and where the transactions ran (master r1 r2, from pg_stat_database; counted ="
 echo "their sum as a share of the transactions pgbench reports):"

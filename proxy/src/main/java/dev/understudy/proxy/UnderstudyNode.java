@@ -20,20 +20,16 @@ import dev.understudy.proxy.session.Credentials;
 import dev.understudy.proxy.session.SessionEnvironment;
 import dev.understudy.proxy.session.SessionRegistry;
 import java.io.IOException;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import javax.net.ssl.SSLSocketFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,6 +45,8 @@ public final class UnderstudyNode implements AutoCloseable {
     private static final Duration AUTHENTICATION_TIMEOUT = Duration.ofSeconds(60);
     /** Distinct statement texts whose classification is kept. */
     private static final int CLASSIFICATION_CACHE = 10_000;
+    /** How long reading a database's function catalog may wait for the master, beyond logging in. */
+    private static final Duration CATALOG_READ_TIMEOUT = Duration.ofSeconds(30);
 
     private final ProxyConfig config;
     private final EmbeddedZooKeeper zookeeper;
@@ -131,19 +129,9 @@ public final class UnderstudyNode implements AutoCloseable {
     /** Reads a database's function volatility from the master over JDBC, as the proxy's own role. */
     private static FunctionVolatility readFunctions(DatabaseNode master, String database) throws SQLException {
         BackendConnection.Target t = master.target();
-        Properties props = new Properties();
-        props.setProperty("user", t.user());
-        props.setProperty("password", t.password());
-        props.setProperty("ApplicationName", "understudy catalog");
-        props.setProperty("connectTimeout", Long.toString(Math.max(1, t.connectTimeout().toSeconds())));
-        String url = "jdbc:postgresql://" + hostForUrl(t.host()) + ":" + t.port() + "/" + URLEncoder.encode(database, StandardCharsets.UTF_8);
-        try (Connection c = DriverManager.getConnection(url, props)) {
+        try (Connection c = t.openJdbc(database, "understudy catalog", t.connectTimeout().plus(CATALOG_READ_TIMEOUT))) {
             return FunctionVolatility.load(c);
         }
-    }
-
-    private static String hostForUrl(String host) {
-        return host.indexOf(':') >= 0 ? "[" + host + "]" : host;
     }
 
     private static SSLSocketFactory tls(ProxyConfig config) throws ConfigException {

@@ -27,14 +27,20 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.net.URLEncoder;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.locks.ReentrantLock;
+import org.postgresql.PGProperty;
 
 /**
  * One connection from the proxy to a database node, logged in with the proxy's own credentials.
@@ -74,6 +80,30 @@ public final class BackendConnection implements AutoCloseable {
 
     /** Where to log in, and as whom. */
     public record Target(String nodeName, String host, int port, String user, String password, Duration connectTimeout) {
+
+        /**
+         * A pgjdbc connection to {@code database} on this node as the proxy's own role, for its own
+         * queries (the function catalog, health checks): connect and socket timeouts of
+         * {@code timeout} (pgjdbc counts whole seconds: rounded up), no TLS as on the proxy's own
+         * backend connections, TCP keepalive.
+         */
+        public Connection openJdbc(String database, String applicationName, Duration timeout)
+                throws SQLException {
+            int seconds = (int) Math.max(1, (timeout.toMillis() + 999) / 1000);
+            Properties props = new Properties();
+            PGProperty.USER.set(props, user);
+            PGProperty.PASSWORD.set(props, password);
+            PGProperty.APPLICATION_NAME.set(props, applicationName);
+            PGProperty.CONNECT_TIMEOUT.set(props, seconds);
+            // no loginTimeout: pgjdbc would open a thread per attempt; the socket timeout bounds the login
+            PGProperty.SOCKET_TIMEOUT.set(props, seconds);
+            PGProperty.SSL_MODE.set(props, "disable");
+            PGProperty.TCP_KEEP_ALIVE.set(props, true);
+            String hostInUrl = host.indexOf(':') >= 0 ? "[" + host + "]" : host;
+            return DriverManager.getConnection("jdbc:postgresql://" + hostInUrl + ":" + port + "/"
+                    + URLEncoder.encode(database, StandardCharsets.UTF_8), props);
+        }
+
         @Override
         public String toString() {
             return "Target[" + nodeName + " " + host + ":" + port + " as " + user + "]";

@@ -1,16 +1,11 @@
 package dev.understudy.proxy.cluster;
 
 import dev.understudy.proxy.backend.BackendConnection;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.Properties;
-import org.postgresql.PGProperty;
 
 /**
  * A health check over pgjdbc, as the proxy's own role ({@code backend.user}), on one connection
@@ -70,19 +65,7 @@ final class JdbcProbe implements Probe {
     }
 
     private Connection connect() throws SQLException {
-        int seconds = (int) Math.max(1, (timeout.toMillis() + 999) / 1000);
-        Properties props = new Properties();
-        PGProperty.USER.set(props, target.user());
-        PGProperty.PASSWORD.set(props, target.password());
-        PGProperty.APPLICATION_NAME.set(props, "understudy health");
-        PGProperty.CONNECT_TIMEOUT.set(props, seconds);
-        // no loginTimeout: pgjdbc would open a thread per attempt; the socket timeout bounds the login
-        PGProperty.SOCKET_TIMEOUT.set(props, seconds); // until setNetworkTimeout below
-        PGProperty.SSL_MODE.set(props, "disable"); // as the proxy's own backend connections
-        PGProperty.TCP_KEEP_ALIVE.set(props, true);
-        String url = "jdbc:postgresql://" + hostForUrl(target.host()) + ":" + target.port() + "/"
-                + URLEncoder.encode(database, StandardCharsets.UTF_8);
-        Connection c = DriverManager.getConnection(url, props);
+        Connection c = target.openJdbc(database, "understudy health", timeout);
         try {
             c.setNetworkTimeout(Runnable::run, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
             c.setAutoCommit(true);
@@ -91,10 +74,6 @@ final class JdbcProbe implements Probe {
             throw e;
         }
         return c;
-    }
-
-    private static String hostForUrl(String host) {
-        return host.indexOf(':') >= 0 ? "[" + host + "]" : host;
     }
 
     @Override

@@ -31,9 +31,9 @@ final class BackendLink implements BackendRelay.Listener {
     interface Owner {
         /**
          * The connection ended. {@code afterFatal}: the client got the database's FATAL error.
-         * {@code answerStarted}: part of an unfinished answer reached the client.
+         * Whether what it left unanswered can go elsewhere: {@link #resendable()}.
          */
-        void linkClosed(BackendLink link, boolean afterFatal, boolean answerStarted, Exception cause);
+        void linkClosed(BackendLink link, boolean afterFatal, Exception cause);
     }
 
     private final Role role;
@@ -209,6 +209,9 @@ final class BackendLink implements BackendRelay.Listener {
 
     @Override
     public boolean holdAnswer() {
+        if (role != Role.REPLICA) {
+            return false; // only replica reads are ever sent again: no lock per answer on the master
+        }
         lock.lock();
         try {
             Unit head = inFlight.peek();
@@ -300,7 +303,7 @@ final class BackendLink implements BackendRelay.Listener {
         } finally {
             lock.unlock();
         }
-        owner.linkClosed(this, afterFatal, answerStarted, cause);
+        owner.linkClosed(this, afterFatal, cause);
     }
 
     /** Closes the connection politely (Terminate); the relay then reports it closed. */

@@ -312,16 +312,9 @@ final class Router implements BackendLink.Owner {
             BackendLink link = masterOnly ? master : replicaLink();
             try {
                 link = catchUp(link);
-                byte[] before = prepareStatements(link, ops, true);
-                ErrorResponse error = before == null ? null : link.exchange(before, 1, EXCHANGE_TIMEOUT);
-                if (error != null) {
-                    for (Op op : ops) {
-                        link.prepared.put(op.name, PreparedStatements.UNKNOWN);
-                    }
-                    if (link != master) {
-                        masterOnly = true; // the replica cannot prepare what the reads use: the master can
-                        continue;
-                    }
+                if (!prepare(link, ops) && link != master) {
+                    masterOnly = true; // the replica cannot prepare what the reads use: the master can
+                    continue;
                 }
                 for (Unit u : units) {
                     link.send(u.resend.messages(), 0, u.resend.messages().length, List.of(u));
@@ -377,20 +370,20 @@ final class Router implements BackendLink.Owner {
         if (link != current || link.stateVersion < stateLog.version()) {
             link = catchUp(link);
         }
-        if (link != master && !prepare(link) && link.status() == 'I') {
+        if (link != master && !prepare(link, batch.ops) && link.status() == 'I') {
             // the replica cannot prepare what the unit uses (a table it lacks, say): the master can
             settle(link);
             link = catchUp(master);
-            prepare(link);
+            prepare(link, batch.ops);
         } else if (link == master) {
-            prepare(link);
+            prepare(link, batch.ops);
         }
         return link;
     }
 
-    /** Prepares on {@code link}, at the start of a unit, the statements the unit uses; false if that failed. */
-    private boolean prepare(BackendLink link) throws IOException {
-        byte[] messages = prepareStatements(link, batch.ops, true);
+    /** Prepares on {@code link}, before a unit, the statements its {@code ops} use; false if that failed. */
+    private boolean prepare(BackendLink link, List<Op> ops) throws IOException {
+        byte[] messages = prepareStatements(link, ops, true);
         if (messages == null) {
             return true;
         }
@@ -398,7 +391,7 @@ final class Router implements BackendLink.Owner {
         if (error != null) {
             log.debug("{} could not prepare a statement again: {} {}", link, error.field('C'), error.field('M'));
             // what the exchange left behind is unknown: compare unequal, so the next use closes and parses again
-            for (Op op : batch.ops) {
+            for (Op op : ops) {
                 link.prepared.put(op.name, PreparedStatements.UNKNOWN);
             }
         }
@@ -706,7 +699,7 @@ final class Router implements BackendLink.Owner {
     }
 
     @Override
-    public void linkClosed(BackendLink link, boolean afterFatal, boolean answerStarted, Exception cause) {
+    public void linkClosed(BackendLink link, boolean afterFatal, Exception cause) {
         if (link.terminated()) {
             return; // closed by the session itself
         }
