@@ -61,6 +61,16 @@ public final class BackendRelay implements Runnable {
         }
 
         /**
+         * A withheld answer ended (its ReadyForQuery arrived) with an error whose SQLSTATE is
+         * {@code sqlState}: whether the request has been sent elsewhere, so that this answer is
+         * dropped and its ReadyForQuery not reported. A replica lacking an object the master has
+         * (a temporary table, or DDL not applied yet) is the case this serves.
+         */
+        default boolean answerFailed(String sqlState) {
+            return false;
+        }
+
+        /**
          * The stream ended or failed. {@code afterFatal} says whether the database's last message
          * was a FATAL error, which the client has then already received. {@code answerStarted}
          * says whether part of an unfinished answer reached the client; when false, nothing
@@ -108,6 +118,8 @@ public final class BackendRelay implements Runnable {
     // an answer being withheld (relay thread only)
     private final Held held = new Held();
     private boolean holding;
+    /** The SQLSTATE of the first error in the answer being withheld (relay thread only). */
+    private String heldError;
 
     /** {@code client} is the client connection, whose writes are serialized by its owner. */
     public BackendRelay(BackendConnection backend, FrameRun.Sink client, Listener listener) {
@@ -155,18 +167,28 @@ public final class BackendRelay implements Runnable {
                 run.add();
                 switch (type) {
                     case 'Z' -> { // ReadyForQuery: flush first, then report, so the client has it all
-                        if (holding && held.size() == 0) {
+                        if (holding && held.size() == 0 && heldError == null) {
                             holding = false; // the whole answer is in this run: no copy
                         }
                         run.flush();
-                        release();
+                        boolean sentElsewhere = holding && heldError != null && listener.answerFailed(heldError);
+                        heldError = null;
                         answering = false;
-                        listener.readyForQuery(backend, (char) reader.buffer()[reader.bodyStart()], error);
+                        if (sentElsewhere) {
+                            holding = false;
+                            held.drop();
+                        } else {
+                            release();
+                            listener.readyForQuery(backend, (char) reader.buffer()[reader.bodyStart()], error);
+                        }
                         error = false;
                     }
                     case 'E' -> {
                         error = true;
                         lastFatal = BackendCodec.isFatalError(reader.buffer(), reader.bodyStart(), reader.bodyLength());
+                        if (holding && heldError == null) {
+                            heldError = BackendCodec.errorField(reader.buffer(), reader.bodyStart(), reader.bodyLength(), 'C');
+                        }
                     }
                     case 'G' -> {
                         lastFatal = false;
@@ -183,7 +205,7 @@ public final class BackendRelay implements Runnable {
             e.outcome.completeExceptionally(cause != null ? cause : new IOException("connection closed"));
         }
         boolean answerStarted = answering && !holding;
-        held.reset();
+        held.drop();
         listener.backendClosed(backend, lastFatal && answerStarted, answerStarted, cause);
     }
 
@@ -216,6 +238,10 @@ public final class BackendRelay implements Runnable {
 
         void sendTo(FrameRun.Sink sink) throws IOException {
             sink.write(buf, 0, count);
+            drop();
+        }
+
+        void drop() {
             reset();
             if (buf.length > KEEP) {
                 buf = new byte[0]; // an idle session does not keep a large answer's buffer

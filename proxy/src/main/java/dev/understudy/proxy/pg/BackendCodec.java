@@ -15,6 +15,7 @@ import dev.understudy.proxy.pg.BackendMessage.NegotiateProtocolVersion;
 import dev.understudy.proxy.pg.BackendMessage.NoticeResponse;
 import dev.understudy.proxy.pg.BackendMessage.ParameterStatus;
 import dev.understudy.proxy.pg.BackendMessage.ReadyForQuery;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -112,22 +113,29 @@ public final class BackendCodec {
      * decoding the rest of the message.
      */
     public static boolean isFatalError(byte[] buf, int body, int bodyLength) {
+        String severity = errorField(buf, body, bodyLength, 'V');
+        if (severity == null) {
+            severity = errorField(buf, body, bodyLength, 'S');
+        }
+        return "FATAL".equals(severity) || "PANIC".equals(severity);
+    }
+
+    /** Field {@code code} of an ErrorResponse or NoticeResponse body ('C' is the SQLSTATE), or null. */
+    public static String errorField(byte[] buf, int body, int bodyLength, char code) {
         int end = body + bodyLength;
         int i = body;
         while (i < end && buf[i] != 0) {
-            byte code = buf[i++];
+            byte field = buf[i++];
             int start = i;
             while (i < end && buf[i] != 0) {
                 i++;
             }
-            if (code == 'S' || code == 'V') {
-                int n = i - start;
-                return (n == 5 && buf[start] == 'F' && buf[start + 1] == 'A')
-                        || (n == 5 && buf[start] == 'P' && buf[start + 1] == 'A');
+            if (field == code) {
+                return new String(buf, start, i - start, StandardCharsets.UTF_8);
             }
             i++;
         }
-        return false;
+        return null;
     }
 
     private static BackendMessage authentication(Cursor c) throws ProxyException {

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.MDC;
@@ -34,7 +35,19 @@ final class BackendLink implements BackendRelay.Listener {
          * Whether what it left unanswered can go elsewhere: {@link #resendable()}.
          */
         void linkClosed(BackendLink link, boolean afterFatal, Exception cause);
+
+        /**
+         * This replica answered the read in flight with an error saying it lacks an object: whether
+         * the owner sent the read elsewhere (see {@link #takeSoleResendable()}). Called on the relay thread.
+         */
+        boolean missingOnReplica(BackendLink link);
     }
+
+    /**
+     * SQLSTATEs of a replica lacking an object the master may have: undefined_table,
+     * undefined_column, undefined_function, undefined_object, invalid_schema_name.
+     */
+    private static final Set<String> MISSING_OBJECT = Set.of("42P01", "42703", "42883", "42704", "3F000");
 
     private final Role role;
     private final DatabaseNode node;
@@ -216,6 +229,31 @@ final class BackendLink implements BackendRelay.Listener {
         try {
             Unit head = inFlight.peek();
             return head != null && head.resend != null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public boolean answerFailed(String sqlState) {
+        return role == Role.REPLICA && MISSING_OBJECT.contains(sqlState) && owner.missingOnReplica(this);
+    }
+
+    /**
+     * Takes the unit in flight if it is the only one and could be sent elsewhere, as though it had
+     * been answered here; null otherwise.
+     */
+    Unit takeSoleResendable() {
+        lock.lock();
+        try {
+            Unit head = inFlight.peek();
+            if (closed || inFlight.size() != 1 || head.resend == null) {
+                return null;
+            }
+            inFlight.poll();
+            node.answered();
+            answered.signalAll();
+            return head;
         } finally {
             lock.unlock();
         }

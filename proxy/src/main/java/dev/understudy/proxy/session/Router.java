@@ -33,6 +33,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,6 +59,8 @@ final class Router implements BackendLink.Owner {
     private static final Duration EXCHANGE_TIMEOUT = Duration.ofSeconds(30);
     /** How long a session leaves a replica it could not use before trying it again. */
     private static final long REPLICA_BACKOFF = Duration.ofSeconds(10).toNanos();
+    /** How long a replica's relay waits for a busy session before relaying an error instead of re-sending. */
+    private static final long REDIRECT_WAIT_MS = 50;
 
     private final SessionEnvironment env;
     private final ClientChannel client;
@@ -303,26 +306,18 @@ final class Router implements BackendLink.Owner {
         if (replica == dead) {
             replica = null;
         }
-        List<Op> ops = new ArrayList<>();
-        for (Unit u : units) {
-            ops.addAll(u.resend.ops());
-        }
         boolean masterOnly = false;
         while (true) {
             BackendLink link = masterOnly ? master : replicaLink();
             try {
-                link = catchUp(link);
-                if (!prepare(link, ops) && link != master) {
+                BackendLink sent = sendAgain(link, units);
+                if (sent == null) {
                     masterOnly = true; // the replica cannot prepare what the reads use: the master can
                     continue;
                 }
-                for (Unit u : units) {
-                    link.send(u.resend.messages(), 0, u.resend.messages().length, List.of(u));
-                }
-                current = link;
                 dead.node().resent(units.size());
                 log.debug("replica {} died before answering {} read(s); sent again to {}", dead.node().name(),
-                        units.size(), link.node().name());
+                        units.size(), sent.node().name());
                 return;
             } catch (IOException e) {
                 if (link == master) {
@@ -332,6 +327,69 @@ final class Router implements BackendLink.Owner {
                 failedReplicas.put(link.node(), System.nanoTime());
                 dropReplica("it failed while taking over reads: " + e.getMessage());
             }
+        }
+    }
+
+    /**
+     * Brings {@code link} up to date and sends it {@code units}, kept as first sent, again; returns
+     * the connection they went to (the master if the replica refused the session's settings), or
+     * null when a replica could not prepare the statements they use.
+     */
+    private BackendLink sendAgain(BackendLink link, List<Unit> units) throws IOException {
+        List<Op> ops = new ArrayList<>();
+        for (Unit u : units) {
+            ops.addAll(u.resend.ops());
+        }
+        BackendLink target = catchUp(link);
+        if (!prepare(target, ops) && target != master) {
+            return null;
+        }
+        for (Unit u : units) {
+            target.send(u.resend.messages(), 0, u.resend.messages().length, List.of(u));
+        }
+        current = target;
+        return target;
+    }
+
+    /**
+     * A replica answered an autocommit read with an error saying it lacks an object (a table, a
+     * column, a function, a type, a schema) that the master may have: a temporary table made where
+     * the text does not show it (in DO or a function), or DDL the replica has not applied yet. The
+     * read goes to the master, which gives the answer the application would get there, and the
+     * replica's answer is dropped. Done only when the session is not busy past a short wait and the
+     * read is the only request in flight on the replica (answers must stay in order); otherwise the
+     * replica's error is relayed. Called on the replica's relay thread.
+     */
+    @Override
+    public boolean missingOnReplica(BackendLink link) {
+        try {
+            if (!sessionLock.tryLock(REDIRECT_WAIT_MS, TimeUnit.MILLISECONDS)) {
+                return false;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        try {
+            Unit unit = link.takeSoleResendable();
+            if (unit == null) {
+                return false;
+            }
+            for (Op op : unit.resend.ops()) {
+                if (op.kind == OpKind.PARSE) {
+                    link.prepared.put(op.name, PreparedStatements.UNKNOWN); // its Parse may have failed there
+                }
+            }
+            try {
+                sendAgain(master, List.of(unit));
+                link.node().resent(1);
+                log.debug("replica {} lacks an object the read uses; sent to the master", link.node().name());
+            } catch (IOException e) {
+                lost(master.node(), e);
+            }
+            return true;
+        } finally {
+            sessionLock.unlock();
         }
     }
 
@@ -718,12 +776,18 @@ final class Router implements BackendLink.Owner {
             log.debug("connection to replica {} ended", link.node().name());
             return; // the next read opens another
         }
-        if (!afterFatal) {
-            log.warn("lost the connection to database node {}{}", link.node().name(),
-                    cause == null ? "" : ": " + cause.getMessage());
-            client.sendQuietly(PgErrors.encode(new ProxyException(Kind.BACKEND_UNAVAILABLE,
-                    "connection to database node " + link.node().name() + " lost"), true));
+        if (afterFatal) {
+            client.close(); // the client has the database's own FATAL error
+        } else {
+            lost(link.node(), cause);
         }
+    }
+
+    /** Ends the session after losing the connection to {@code node}, telling the client why. */
+    private void lost(DatabaseNode node, Exception cause) {
+        log.warn("lost the connection to database node {}{}", node.name(), cause == null ? "" : ": " + cause.getMessage());
+        client.sendQuietly(PgErrors.encode(new ProxyException(Kind.BACKEND_UNAVAILABLE,
+                "connection to database node " + node.name() + " lost"), true));
         client.close();
     }
 
