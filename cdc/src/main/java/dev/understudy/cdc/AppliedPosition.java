@@ -1,0 +1,58 @@
+package dev.understudy.cdc;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * Understudy's own table on each replica, {@code understudy.applied}: the master position (LSN) up
+ * to which the replica has applied the change stream, written in the same transaction as the
+ * changes it covers. It makes the apply exactly-once (a transaction at or below it is skipped),
+ * and anyone who can read the replica (every proxy's health check) learns how far it is.
+ */
+public final class AppliedPosition {
+
+    /** The query that reads a replica's applied position; no row means nothing applied yet. */
+    public static final String QUERY = "SELECT position FROM understudy.applied WHERE stream = ?";
+
+    static final String CREATE = """
+            CREATE SCHEMA IF NOT EXISTS understudy;
+            CREATE TABLE IF NOT EXISTS understudy.applied (
+                stream text PRIMARY KEY,
+                position bigint NOT NULL,
+                applied_at timestamptz NOT NULL DEFAULT clock_timestamp())""";
+
+    static final String UPSERT = """
+            INSERT INTO understudy.applied AS a (stream, position, applied_at) VALUES (?, ?, clock_timestamp())
+            ON CONFLICT (stream) DO UPDATE SET position = excluded.position, applied_at = excluded.applied_at
+            WHERE a.position < excluded.position""";
+
+    private AppliedPosition() {}
+
+    /** Creates the table if the replica lacks it. */
+    static void create(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute(CREATE);
+        }
+    }
+
+    /**
+     * The position recorded on a replica for {@code stream}, or -1 when it has none (nothing
+     * applied yet, or not a replica Understudy feeds).
+     */
+    public static long read(Connection c, String stream) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(QUERY)) {
+            ps.setString(1, stream);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : -1;
+            }
+        } catch (SQLException e) {
+            if ("42P01".equals(e.getSQLState()) || "3F000".equals(e.getSQLState())) {
+                return -1; // no understudy.applied table: nothing applied yet
+            }
+            throw e;
+        }
+    }
+}

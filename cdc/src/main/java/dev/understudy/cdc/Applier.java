@@ -1,0 +1,347 @@
+package dev.understudy.cdc;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.understudy.cdc.StreamEvent.Change;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * Applies the change stream to one replica, on a thread of its own: each source transaction as
+ * one replica transaction (several may share one when the replica is behind, none is split),
+ * which also records the transaction's position in {@link AppliedPosition}. A transaction at or
+ * below the recorded position was applied before (the stream delivers at least once) and is
+ * skipped. Row changes are applied with {@code session_replication_role = replica}, so the
+ * replica's triggers and foreign keys do not act a second time on what the master already did.
+ *
+ * <p>When the replica cannot be reached the applier drops what it holds and keeps trying to
+ * reconnect; {@link Capture} then replays the stream from the replication slot, which the master
+ * keeps until every replica has recorded it.
+ */
+final class Applier implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Applier.class);
+    /** The most events held for a replica; the capture waits when a live replica is this far behind. */
+    static final int QUEUE = 4_096;
+    /** The most source transactions (or row changes) one replica transaction takes. */
+    private static final int GROUP_TRANSACTIONS = 256;
+    private static final int GROUP_CHANGES = 4_096;
+    private static final Duration RETRY = Duration.ofMillis(500);
+
+    /** Where an applier stands. */
+    enum State { CONNECTING, STREAMING, DETACHED, FAILED, CLOSED }
+
+    private final ReplicaTarget target;
+    private final String stream;
+    private final HikariDataSource pool;
+    private final BlockingQueue<StreamEvent> queue = new ArrayBlockingQueue<>(QUEUE);
+    private final Thread thread;
+    private volatile State state = State.CONNECTING;
+    private volatile long applied = -1;
+    private volatile String failure;
+    /** Told the recorded position each time the applier (re)attaches: it needs the stream from there. */
+    private final LongConsumer attached;
+
+    Applier(ReplicaTarget target, String stream, LongConsumer attached) {
+        this.target = target;
+        this.stream = stream;
+        this.attached = attached;
+        HikariConfig config = new HikariConfig();
+        config.setPoolName("applier-" + target.name());
+        config.setJdbcUrl(target.jdbcUrl());
+        config.setUsername(target.user());
+        config.setPassword(target.password());
+        config.setMaximumPoolSize(1);
+        config.setMinimumIdle(0);
+        config.setAutoCommit(false);
+        config.setConnectionTimeout(RETRY.toMillis() * 4);
+        config.setInitializationFailTimeout(-1); // a replica that is down at start is no error: it is retried
+        config.setConnectionInitSql("SET session_replication_role = replica");
+        config.addDataSourceProperty("ApplicationName", "understudy-applier");
+        this.pool = new HikariDataSource(config);
+        this.thread = Thread.ofPlatform().name("applier-" + target.name()).daemon().unstarted(this::run);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    String name() {
+        return target.name();
+    }
+
+    State state() {
+        return state;
+    }
+
+    /** The position recorded on the replica as far as this applier knows (-1 before it read it). */
+    long applied() {
+        return applied;
+    }
+
+    /** Why the applier stopped, when {@link State#FAILED}. */
+    String failure() {
+        return failure;
+    }
+
+    /**
+     * Hands the applier the next event; waits while its queue is full. Returns false, dropping the
+     * event, when the applier is not streaming (it will be given the stream again from its own
+     * position once it is).
+     */
+    boolean offer(StreamEvent event) throws InterruptedException {
+        while (state == State.STREAMING) {
+            if (queue.offer(event, 100, TimeUnit.MILLISECONDS)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void run() {
+        MDC.put("node", target.name());
+        try {
+            while (state != State.CLOSED && state != State.FAILED) {
+                try (Connection c = pool.getConnection()) {
+                    attach(c);
+                    applyLoop(c);
+                } catch (SQLException e) {
+                    if (state == State.CLOSED) {
+                        break;
+                    }
+                    if (connectionLost(e)) {
+                        detach("cannot reach it: " + e.getMessage());
+                        sleep(RETRY);
+                    } else {
+                        fail(e);
+                    }
+                } catch (InterruptedException e) {
+                    break;
+                }
+            }
+        } finally {
+            MDC.remove("node");
+        }
+    }
+
+    private void attach(Connection c) throws SQLException {
+        AppliedPosition.create(c);
+        applied = AppliedPosition.read(c, stream);
+        c.commit();
+        queue.clear();
+        state = State.STREAMING;
+        log.info("applier for replica {} streaming from position {}", target.name(), Lsns.format(applied));
+        attached.accept(applied);
+    }
+
+    private void detach(String why) {
+        if (state == State.STREAMING || state == State.CONNECTING) {
+            log.warn("applier for replica {} detached: {}", target.name(), why);
+        }
+        state = State.DETACHED;
+        queue.clear();
+    }
+
+    private void fail(Exception e) {
+        failure = e.getMessage();
+        state = State.FAILED;
+        queue.clear();
+        log.error("applier for replica {} stopped: it could not apply the stream ({}); the replica needs a re-seed",
+                target.name(), e.getMessage());
+    }
+
+    private void applyLoop(Connection c) throws SQLException, InterruptedException {
+        List<StreamEvent> group = new ArrayList<>();
+        while (state == State.STREAMING) {
+            StreamEvent first = queue.poll(200, TimeUnit.MILLISECONDS);
+            if (first == null) {
+                continue;
+            }
+            group.clear();
+            group.add(first);
+            int changes = size(first);
+            while (group.size() < GROUP_TRANSACTIONS && changes < GROUP_CHANGES) {
+                StreamEvent next = queue.peek();
+                if (next == null) {
+                    break;
+                }
+                group.add(queue.poll());
+                changes += size(next);
+            }
+            apply(c, group);
+        }
+    }
+
+    private static int size(StreamEvent e) {
+        return e instanceof StreamEvent.Transaction t ? t.changes().size() : 0;
+    }
+
+    private void apply(Connection c, List<StreamEvent> group) throws SQLException {
+        long reached = applied;
+        try {
+            for (StreamEvent e : group) {
+                if (e.position() <= reached) {
+                    continue; // applied before: the stream was replayed from an earlier point
+                }
+                if (e.previous() > reached) {
+                    continue; // after a gap (this replica was away): the capture replays the stream from the slot
+                }
+                if (e instanceof StreamEvent.Transaction t) {
+                    for (Change change : t.changes()) {
+                        apply(c, change);
+                    }
+                }
+                reached = e.position();
+            }
+            if (reached == applied) {
+                c.rollback();
+                return;
+            }
+            try (PreparedStatement ps = c.prepareStatement(AppliedPosition.UPSERT)) {
+                ps.setString(1, stream);
+                ps.setLong(2, reached);
+                ps.executeUpdate();
+            }
+            c.commit();
+            applied = reached;
+        } catch (SQLException e) {
+            rollbackQuietly(c);
+            throw e;
+        }
+    }
+
+    private static void apply(Connection c, Change change) throws SQLException {
+        String table = change.table().quoted();
+        switch (change.kind()) {
+            case INSERT -> {
+                List<String> values = new ArrayList<>();
+                StringBuilder sql = new StringBuilder("INSERT INTO ").append(table).append(" (");
+                StringBuilder params = new StringBuilder();
+                for (Map.Entry<String, String> col : change.values().entrySet()) {
+                    if (!values.isEmpty()) {
+                        sql.append(", ");
+                        params.append(", ");
+                    }
+                    sql.append(StreamEvent.TableName.quote(col.getKey()));
+                    params.append('?');
+                    values.add(col.getValue());
+                }
+                execute(c, sql.append(") VALUES (").append(params).append(')').toString(), values, table, 1);
+            }
+            case UPDATE -> {
+                if (change.values().isEmpty()) {
+                    return;
+                }
+                List<String> values = new ArrayList<>();
+                StringBuilder sql = new StringBuilder("UPDATE ").append(table).append(" SET ");
+                for (Map.Entry<String, String> col : change.values().entrySet()) {
+                    if (!values.isEmpty()) {
+                        sql.append(", ");
+                    }
+                    sql.append(StreamEvent.TableName.quote(col.getKey())).append(" = ?");
+                    values.add(col.getValue());
+                }
+                sql.append(where(table, change, values));
+                execute(c, sql.toString(), values, table, 1);
+            }
+            case DELETE -> {
+                List<String> values = new ArrayList<>();
+                String sql = "DELETE FROM " + table + where(table, change, values);
+                execute(c, sql, values, table, 1);
+            }
+            case TRUNCATE -> {
+                try (Statement s = c.createStatement()) {
+                    s.execute("TRUNCATE ONLY " + table + " CASCADE");
+                }
+            }
+        }
+    }
+
+    /**
+     * The old row: by primary key, or by every column compared as text (json and others have no
+     * equality operator) when the table has none, and then one row only, as PostgreSQL's own
+     * logical replication does with REPLICA IDENTITY FULL.
+     */
+    private static String where(String table, Change change, List<String> values) {
+        StringBuilder cond = new StringBuilder();
+        for (Map.Entry<String, String> col : change.key().entrySet()) {
+            String name = StreamEvent.TableName.quote(col.getKey());
+            cond.append(cond.isEmpty() ? "" : " AND ");
+            if (col.getValue() == null) {
+                cond.append(name).append(" IS NULL");
+            } else if (change.wholeRow()) {
+                cond.append(name).append("::text = ?::text");
+                values.add(col.getValue());
+            } else {
+                cond.append(name).append(" = ?");
+                values.add(col.getValue());
+            }
+        }
+        if (change.wholeRow()) {
+            return " WHERE ctid = (SELECT ctid FROM " + table + " WHERE " + cond + " LIMIT 1)";
+        }
+        return " WHERE " + cond;
+    }
+
+    private static void execute(Connection c, String sql, List<String> values, String table, int expected)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < values.size(); i++) {
+                ps.setObject(i + 1, values.get(i), Types.OTHER);
+            }
+            int rows = ps.executeUpdate();
+            if (rows != expected) {
+                throw new SQLException("replica diverged: a change to " + table + " matched " + rows + " rows instead of "
+                        + expected, "UU001");
+            }
+        }
+    }
+
+    private static boolean connectionLost(SQLException e) {
+        String state = e.getSQLState();
+        return state == null || state.startsWith("08") || state.equals("57P01") || state.equals("57P02")
+                || state.equals("57P03");
+    }
+
+    private static void rollbackQuietly(Connection c) {
+        try {
+            c.rollback();
+        } catch (SQLException ignored) {
+            // the connection is gone; the replica rolls back by itself
+        }
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        state = State.CLOSED;
+        thread.interrupt();
+        try {
+            thread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        pool.close();
+    }
+}

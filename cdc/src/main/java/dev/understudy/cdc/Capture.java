@@ -1,0 +1,203 @@
+package dev.understudy.cdc;
+
+import io.debezium.embedded.Connect;
+import io.debezium.engine.DebeziumEngine;
+import io.debezium.engine.RecordChangeEvent;
+import io.debezium.engine.format.ChangeEventFormat;
+import java.io.IOException;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Captures every change committed on the master with Debezium's embedded engine (pgoutput
+ * logical decoding) and hands it, in commit order and a whole transaction at a time, to one
+ * {@link Applier} per replica.
+ *
+ * <p>Where the stream resumes after a restart, a crash or a replica's return: the replication
+ * slot on the master. Its confirmed position advances only to what <em>every</em> replica has
+ * recorded in its {@link AppliedPosition} table, so a new engine started from the slot replays at
+ * most what some replica already has, and each replica skips what it recorded. Debezium's own
+ * offset store is therefore kept in memory on purpose: the durable offsets are the slot (on the
+ * master) and the positions (on the replicas), and any node can resume capture from them.
+ *
+ * <p>Lifecycle: {@code LATENT -> STARTED -> CLOSED}. A supervisor thread runs the engine, starts
+ * it again after a failure (the master down, say) and replays the stream from the slot when a
+ * replica that missed part of it attaches again.
+ */
+public final class Capture implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Capture.class);
+    private static final String TOPIC_PREFIX = "understudy";
+    private static final Duration RESTART_DELAY = Duration.ofSeconds(1);
+
+    private enum State { LATENT, STARTED, CLOSED }
+
+    private final CdcConfig config;
+    private final List<Applier> appliers = new ArrayList<>();
+    private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
+    private final AtomicBoolean replay = new AtomicBoolean();
+    private final Beacon beacon;
+    private Thread supervisor;
+    private volatile DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
+    /** The position of the last event handed to the appliers (capture thread writes). */
+    private volatile long lastDispatched = -1;
+
+    public Capture(CdcConfig config) {
+        this.config = config;
+        for (ReplicaTarget r : config.replicas()) {
+            appliers.add(new Applier(r, config.slot(), this::replayIfMissed));
+        }
+        this.beacon = new Beacon(config);
+    }
+
+    /**
+     * Creates the publication and the replication slot on the master when they are missing, then
+     * starts capturing: every transaction the master commits after this returns reaches every
+     * replica (the engine itself connects in the background).
+     *
+     * @throws SQLException when the master cannot be prepared (unreachable, or the role lacks
+     *     REPLICATION or the right to publish every table)
+     */
+    public void start() throws SQLException {
+        if (!state.compareAndSet(State.LATENT, State.STARTED)) {
+            throw new IllegalStateException("capture already started");
+        }
+        try {
+            MasterSetup.prepare(config);
+        } catch (SQLException e) {
+            state.set(State.CLOSED);
+            throw e;
+        }
+        appliers.forEach(Applier::start);
+        beacon.start();
+        supervisor = Thread.ofPlatform().name("cdc-capture").daemon().start(this::supervise);
+        log.info("change capture of {} started (slot {}, replicas {})", config.database(), config.slot(),
+                config.replicas().stream().map(ReplicaTarget::name).toList());
+    }
+
+    /** Each replica's applied position as its applier last recorded it (-1 when unknown), by name. */
+    public Map<String, Long> appliedPositions() {
+        Map<String, Long> out = new LinkedHashMap<>();
+        appliers.forEach(a -> out.put(a.name(), a.applied()));
+        return out;
+    }
+
+    private void replayIfMissed(long applied) {
+        if (lastDispatched > applied) {
+            replay.set(true); // it missed part of what the engine has passed: read the stream again from the slot
+        }
+    }
+
+    private void supervise() {
+        while (state.get() == State.STARTED) {
+            CountDownLatch stopped = new CountDownLatch(1);
+            AtomicReference<Throwable> error = new AtomicReference<>();
+            ChangeStream stream = new ChangeStream(TOPIC_PREFIX);
+            ArrayDeque<Pending> pending = new ArrayDeque<>();
+            DebeziumEngine<RecordChangeEvent<SourceRecord>> e = DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
+                    .using(DebeziumSettings.of(config, TOPIC_PREFIX))
+                    .notifying((records, committer) -> handleBatch(stream, pending, records, committer))
+                    .using((success, message, failure) -> {
+                        if (!success) {
+                            error.set(failure != null ? failure : new IllegalStateException(message));
+                        }
+                        stopped.countDown();
+                    })
+                    .build();
+            engine = e;
+            replay.set(false);
+            Thread runner = Thread.ofPlatform().name("cdc-engine").daemon().start(e);
+            try {
+                while (!stopped.await(100, TimeUnit.MILLISECONDS)) {
+                    if (replay.get() || state.get() != State.STARTED) {
+                        log.info("restarting capture from the replication slot: a replica needs the stream from its own position");
+                        break;
+                    }
+                }
+                closeQuietly(e);
+                stopped.await(30, TimeUnit.SECONDS);
+                runner.join(Duration.ofSeconds(5));
+                if (error.get() != null && state.get() == State.STARTED) {
+                    log.warn("change capture stopped: {}; starting again in {} ms", error.get().getMessage(),
+                            RESTART_DELAY.toMillis());
+                    Thread.sleep(RESTART_DELAY);
+                }
+            } catch (InterruptedException ie) {
+                closeQuietly(e);
+                return;
+            }
+        }
+    }
+
+    /** One record to mark processed once every replica has applied what it completes. */
+    private record Pending(long position, RecordChangeEvent<SourceRecord> record) {}
+
+    private void handleBatch(ChangeStream stream, ArrayDeque<Pending> pending, List<RecordChangeEvent<SourceRecord>> records,
+                             DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
+            throws InterruptedException {
+        for (RecordChangeEvent<SourceRecord> r : records) {
+            StreamEvent event = stream.accept(r.record());
+            if (event == null) {
+                continue;
+            }
+            lastDispatched = event.position();
+            for (Applier a : appliers) {
+                a.offer(event);
+            }
+            pending.add(new Pending(event.position(), r));
+        }
+        long floor = Long.MAX_VALUE;
+        for (Applier a : appliers) {
+            floor = Math.min(floor, a.applied());
+        }
+        Pending done = null;
+        while (!pending.isEmpty() && pending.peek().position() <= floor) {
+            done = pending.poll();
+        }
+        if (done != null) {
+            committer.markProcessed(done.record()); // the slot may now release what every replica has
+            committer.markBatchFinished();
+        }
+    }
+
+    private static void closeQuietly(DebeziumEngine<?> e) {
+        try {
+            e.close();
+        } catch (IOException | RuntimeException ex) {
+            log.debug("closing the capture engine: {}", ex.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        if (state.getAndSet(State.CLOSED) != State.STARTED) {
+            return;
+        }
+        beacon.close();
+        DebeziumEngine<?> e = engine;
+        if (e != null) {
+            closeQuietly(e);
+        }
+        if (supervisor != null) {
+            try {
+                supervisor.join(Duration.ofSeconds(30));
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        appliers.forEach(Applier::close);
+        log.info("change capture of {} stopped", config.database());
+    }
+}
