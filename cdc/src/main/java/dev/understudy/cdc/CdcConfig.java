@@ -10,7 +10,7 @@ import java.util.List;
  * @param host the master's host
  * @param port the master's port
  * @param database the database captured (one per cluster)
- * @param user a role with REPLICATION (and the right to create a publication) on the master
+ * @param user a role with REPLICATION on the master (superuser to create the publication of all tables)
  * @param password its password
  * @param slot the logical replication slot, also the stream's name in each replica's {@link AppliedPosition}
  * @param publication the publication of every table, created when missing
