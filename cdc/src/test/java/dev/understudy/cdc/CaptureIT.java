@@ -2,6 +2,8 @@ package dev.understudy.cdc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -10,6 +12,8 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -20,7 +24,9 @@ import org.junit.jupiter.api.Test;
  * TOASTed value alone, key changes, multi-statement transactions, TRUNCATE, a table without a
  * primary key) runs on the master; afterwards each replica equals the master, table by table, by
  * a checksum of its rows. Then the capture is stopped in the middle of the workload and started
- * again, and a replica is shut down and started again: still equal, nothing lost or doubled.
+ * again, and a replica is shut down and started again: still equal, nothing lost or doubled. And
+ * a capture running in a JVM of its own is killed with SIGKILL while transactions stream in, with
+ * a replica away so that the next capture replays what the other one already applied.
  */
 class CaptureIT {
 
@@ -104,8 +110,90 @@ class CaptureIT {
         }
     }
 
+    @Test
+    void aCaptureKilledWithSigkillMidStreamResumesWithNothingLostOrDoubled() throws Exception {
+        long seed = System.nanoTime();
+        System.out.println("CaptureIT kill -9 seed " + seed);
+        Workload workload = new Workload(new Random(seed));
+        try (Connection m = master.connect()) {
+            for (int round = 0; round < 2; round++) {
+                if (round == 0) {
+                    // with r2 away the slot stays at r2's position while r1 goes ahead: the next
+                    // capture replays to r1 what it has already applied, which it must skip
+                    r2.stop();
+                }
+                Process p = startCaptureProcess();
+                try (Connection r1c = r1.connect()) {
+                    long before = AppliedPosition.read(r1c, "understudy");
+                    // the kill lands while transactions stream in, once r1 has applied some of them
+                    Thread killer = Thread.ofVirtual().start(() -> {
+                        try {
+                            while (AppliedPosition.read(r1c, "understudy") <= before) {
+                                Thread.sleep(20);
+                            }
+                            Thread.sleep(100);
+                        } catch (SQLException | InterruptedException e) {
+                            throw new IllegalStateException(e);
+                        } finally {
+                            p.destroyForcibly(); // SIGKILL: no shutdown hook, nothing flushed
+                        }
+                    });
+                    while (p.isAlive()) {
+                        workload.run(m, 20);
+                    }
+                    killer.join();
+                } finally {
+                    p.destroyForcibly();
+                    p.waitFor();
+                }
+                if (round == 0) {
+                    r2.startAgain();
+                }
+                workload.run(m, 100); // nothing captures: the slot keeps it
+            }
+            Process p = startCaptureProcess();
+            try {
+                awaitCaughtUp(m);
+                assertReplicasEqualTheMaster();
+            } finally {
+                p.destroyForcibly();
+                p.waitFor();
+            }
+        }
+    }
+
+    private static int processes;
+
+    /** Starts {@link CaptureProcess}, its output in target/capture-process-N.log, and waits until it captures. */
+    private static Process startCaptureProcess() throws Exception {
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Path log = Path.of("target", "capture-process-" + (++processes) + ".log");
+        Process p = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"), CaptureProcess.class.getName(),
+                Integer.toString(master.port), Integer.toString(r1.port), Integer.toString(r2.port))
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!Files.exists(log) || !Files.readString(log).contains("capture started")) {
+            if (!p.isAlive()) {
+                throw new AssertionError("the capture process ended before it started (exit " + p.exitValue() + "), see " + log);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the capture process did not start within 60 s, see " + log);
+            }
+            Thread.sleep(50);
+        }
+        return p;
+    }
+
     /** Waits until every replica has recorded a position at or past the master's current WAL position. */
     private static void awaitCaughtUp(Capture capture, Connection m) throws Exception {
+        awaitCaughtUp(m, capture::appliedPositions);
+    }
+
+    private static void awaitCaughtUp(Connection m) throws Exception {
+        awaitCaughtUp(m, () -> "(in another process)");
+    }
+
+    private static void awaitCaughtUp(Connection m, Supplier<Object> positions) throws Exception {
         long target;
         try (Statement s = m.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn")) {
             rs.next();
@@ -123,7 +211,7 @@ class CaptureIT {
                 return;
             }
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("replicas did not catch up with " + Lsns.format(target) + ": " + capture.appliedPositions());
+                throw new AssertionError("replicas did not catch up with " + Lsns.format(target) + ": " + positions.get());
             }
             Thread.sleep(100);
         }
@@ -150,8 +238,9 @@ class CaptureIT {
 
     /** Random transactions on the master; the tables' contents are whatever they lead to. */
     private static final class Workload {
+        /** Shared by every workload: the tests run over the same servers. */
+        private static final AtomicLong IDS = new AtomicLong();
         private final Random random;
-        private long nextId = 1;
 
         Workload(Random random) {
             this.random = random;
@@ -183,7 +272,7 @@ class CaptureIT {
             } else if (pick < 50) {
                 update(m, "UPDATE app.all_types SET i = i + 1, tstz = now() WHERE id = (SELECT id FROM app.all_types ORDER BY random() LIMIT 1)");
             } else if (pick < 55) { // a key change
-                update(m, "UPDATE app.all_types SET id = " + (nextId++) + " WHERE id = (SELECT min(id) FROM app.all_types)");
+                update(m, "UPDATE app.all_types SET id = " + IDS.incrementAndGet() + " WHERE id = (SELECT min(id) FROM app.all_types)");
             } else if (pick < 62) {
                 update(m, "DELETE FROM app.all_types WHERE id = (SELECT id FROM app.all_types ORDER BY random() LIMIT 1)");
             } else if (pick < 80) {
@@ -212,7 +301,7 @@ class CaptureIT {
                     + " ?::app.mood, ?::inet, ?::cidr, ?::money, ?)";
             try (PreparedStatement ps = m.prepareStatement(sql)) {
                 int p = 1;
-                ps.setLong(p++, nextId++);
+                ps.setLong(p++, IDS.incrementAndGet());
                 ps.setObject(p++, random.nextInt(10) == 0 ? null : (short) random.nextInt(Short.MAX_VALUE));
                 ps.setInt(p++, random.nextInt());
                 ps.setString(p++, pick("12345678901234567890123456.123456789012345", "-0.000000000000001", "0", null));
