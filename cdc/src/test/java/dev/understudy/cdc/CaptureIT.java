@@ -88,7 +88,7 @@ class CaptureIT {
                 awaitCaughtUp(capture, m);
                 assertReplicasEqualTheMaster();
             } finally {
-                capture.close(); // stopped as a crash would: between transactions, offsets not all confirmed
+                capture.close(); // the next capture resumes from the slot; the kill -9 test below covers a crash
             }
             workload.run(m, 150); // while nothing captures: the slot keeps it
             capture = new Capture(config());
