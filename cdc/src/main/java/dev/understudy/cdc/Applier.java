@@ -52,7 +52,6 @@ final class Applier implements AutoCloseable {
     private final Thread thread;
     private volatile State state = State.CONNECTING;
     private volatile long applied = -1;
-    private volatile String failure;
     /** Told the recorded position each time the applier (re)attaches: it needs the stream from there. */
     private final LongConsumer attached;
 
@@ -84,18 +83,9 @@ final class Applier implements AutoCloseable {
         return target.name();
     }
 
-    State state() {
-        return state;
-    }
-
     /** The position recorded on the replica as far as this applier knows (-1 before it read it). */
     long applied() {
         return applied;
-    }
-
-    /** Why the applier stopped, when {@link State#FAILED}. */
-    String failure() {
-        return failure;
     }
 
     /**
@@ -157,7 +147,6 @@ final class Applier implements AutoCloseable {
     }
 
     private void fail(Exception e) {
-        failure = e.getMessage();
         state = State.FAILED;
         queue.clear();
         log.error("applier for replica {} stopped: it could not apply the stream ({}); the replica needs a re-seed",
@@ -240,7 +229,7 @@ final class Applier implements AutoCloseable {
                     params.append('?');
                     values.add(col.getValue());
                 }
-                execute(c, sql.append(") VALUES (").append(params).append(')').toString(), values, table, 1);
+                execute(c, sql.append(") VALUES (").append(params).append(')').toString(), values, table);
             }
             case UPDATE -> {
                 if (change.values().isEmpty()) {
@@ -256,12 +245,12 @@ final class Applier implements AutoCloseable {
                     values.add(col.getValue());
                 }
                 sql.append(where(table, change, values));
-                execute(c, sql.toString(), values, table, 1);
+                execute(c, sql.toString(), values, table);
             }
             case DELETE -> {
                 List<String> values = new ArrayList<>();
                 String sql = "DELETE FROM " + table + where(table, change, values);
-                execute(c, sql, values, table, 1);
+                execute(c, sql, values, table);
             }
             case TRUNCATE -> {
                 try (Statement s = c.createStatement()) {
@@ -297,16 +286,16 @@ final class Applier implements AutoCloseable {
         return " WHERE " + cond;
     }
 
-    private static void execute(Connection c, String sql, List<String> values, String table, int expected)
-            throws SQLException {
+    /** Runs a row change, which must touch exactly one row: otherwise the replica diverged from the master. */
+    private static void execute(Connection c, String sql, List<String> values, String table) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             for (int i = 0; i < values.size(); i++) {
                 ps.setObject(i + 1, values.get(i), Types.OTHER);
             }
             int rows = ps.executeUpdate();
-            if (rows != expected) {
-                throw new SQLException("replica diverged: a change to " + table + " matched " + rows + " rows instead of "
-                        + expected, "UU001");
+            if (rows != 1) {
+                throw new SQLException("replica diverged: a change to " + table + " matched " + rows + " rows instead of 1",
+                        "UU001");
             }
         }
     }

@@ -41,6 +41,8 @@ public final class Capture implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Capture.class);
     private static final String TOPIC_PREFIX = "understudy";
     private static final Duration RESTART_DELAY = Duration.ofSeconds(1);
+    /** The most records kept to mark processed; beyond it the list is thinned (see {@link #thin}). */
+    private static final int MAX_PENDING = 8_192;
 
     private enum State { LATENT, STARTED, CLOSED }
 
@@ -120,8 +122,8 @@ public final class Capture implements AutoCloseable {
             replay.set(false);
             Thread runner = Thread.ofPlatform().name("cdc-engine").daemon().start(e);
             try {
-                while (!stopped.await(100, TimeUnit.MILLISECONDS)) {
-                    if (replay.get() || state.get() != State.STARTED) {
+                while (!stopped.await(100, TimeUnit.MILLISECONDS) && state.get() == State.STARTED) {
+                    if (replay.get()) {
                         log.info("restarting capture from the replication slot: a replica needs the stream from its own position");
                         break;
                     }
@@ -158,6 +160,9 @@ public final class Capture implements AutoCloseable {
             }
             pending.add(new Pending(event.position(), r));
         }
+        if (pending.size() > MAX_PENDING) {
+            thin(pending);
+        }
         long floor = Long.MAX_VALUE;
         for (Applier a : appliers) {
             floor = Math.min(floor, a.applied());
@@ -169,6 +174,27 @@ public final class Capture implements AutoCloseable {
         if (done != null) {
             committer.markProcessed(done.record()); // the slot may now release what every replica has
             committer.markBatchFinished();
+        }
+    }
+
+    /**
+     * Keeps every other pending record (the oldest and newest always), so that a replica away for
+     * long does not grow the list without bound: marking an older record than the floor allows is
+     * safe, the slot only stays a little further behind.
+     */
+    private static void thin(ArrayDeque<Pending> pending) {
+        Pending newest = pending.peekLast();
+        List<Pending> kept = new ArrayList<>(pending.size() / 2 + 1);
+        int i = 0;
+        for (Pending p : pending) {
+            if (i++ % 2 == 0) {
+                kept.add(p);
+            }
+        }
+        pending.clear();
+        pending.addAll(kept);
+        if (pending.peekLast() != newest) {
+            pending.add(newest);
         }
     }
 
