@@ -3,8 +3,11 @@ package dev.understudy.cdc;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.understudy.cdc.StreamEvent.Change;
+import dev.understudy.cdc.StreamEvent.Ddl;
+import dev.understudy.cdc.StreamEvent.Operation;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
@@ -52,6 +55,8 @@ final class Applier implements AutoCloseable {
     private final Thread thread;
     private volatile State state = State.CONNECTING;
     private volatile long applied = -1;
+    /** Each table's key columns on the replica, as of the stream's point (cleared by DDL and on reconnect). */
+    private final TableKeys keys = new TableKeys();
     /** Told the recorded position each time the applier (re)attaches: it needs the stream from there. */
     private final LongConsumer attached;
 
@@ -132,6 +137,7 @@ final class Applier implements AutoCloseable {
         AppliedPosition.create(c);
         applied = AppliedPosition.read(c, stream);
         c.commit();
+        keys.clear();
         queue.clear();
         state = State.STREAMING;
         log.info("applier for replica {} streaming from position {}", target.name(), Lsns.format(applied));
@@ -176,7 +182,7 @@ final class Applier implements AutoCloseable {
     }
 
     private static int size(StreamEvent e) {
-        return e instanceof StreamEvent.Transaction t ? t.changes().size() : 0;
+        return e instanceof StreamEvent.Transaction t ? t.operations().size() : 0;
     }
 
     private void apply(Connection c, List<StreamEvent> group) throws SQLException {
@@ -190,8 +196,14 @@ final class Applier implements AutoCloseable {
                     continue; // after a gap (this replica was away): the capture replays the stream from the slot
                 }
                 if (e instanceof StreamEvent.Transaction t) {
-                    for (Change change : t.changes()) {
-                        apply(c, change);
+                    for (Operation op : t.operations()) {
+                        switch (op) {
+                            case Change change -> apply(c, change);
+                            case Ddl ddl -> {
+                                apply(c, ddl);
+                                keys.clear();
+                            }
+                        }
                     }
                 }
                 reached = e.position();
@@ -213,14 +225,14 @@ final class Applier implements AutoCloseable {
         }
     }
 
-    private static void apply(Connection c, Change change) throws SQLException {
+    private void apply(Connection c, Change change) throws SQLException {
         String table = change.table().quoted();
         switch (change.kind()) {
             case INSERT -> {
                 List<String> values = new ArrayList<>();
                 StringBuilder sql = new StringBuilder("INSERT INTO ").append(table).append(" (");
                 StringBuilder params = new StringBuilder();
-                for (Map.Entry<String, String> col : change.values().entrySet()) {
+                for (Map.Entry<String, String> col : change.after().entrySet()) {
                     if (!values.isEmpty()) {
                         sql.append(", ");
                         params.append(", ");
@@ -232,24 +244,24 @@ final class Applier implements AutoCloseable {
                 execute(c, sql.append(") VALUES (").append(params).append(')').toString(), values, table);
             }
             case UPDATE -> {
-                if (change.values().isEmpty()) {
+                if (change.after().isEmpty()) {
                     return;
                 }
                 List<String> values = new ArrayList<>();
                 StringBuilder sql = new StringBuilder("UPDATE ").append(table).append(" SET ");
-                for (Map.Entry<String, String> col : change.values().entrySet()) {
+                for (Map.Entry<String, String> col : change.after().entrySet()) {
                     if (!values.isEmpty()) {
                         sql.append(", ");
                     }
                     sql.append(StreamEvent.TableName.quote(col.getKey())).append(" = ?");
                     values.add(col.getValue());
                 }
-                sql.append(where(table, change, values));
+                sql.append(where(c, change, values));
                 execute(c, sql.toString(), values, table);
             }
             case DELETE -> {
                 List<String> values = new ArrayList<>();
-                String sql = "DELETE FROM " + table + where(table, change, values);
+                String sql = "DELETE FROM " + table + where(c, change, values);
                 execute(c, sql, values, table);
             }
             case TRUNCATE -> {
@@ -261,29 +273,80 @@ final class Applier implements AutoCloseable {
     }
 
     /**
-     * The old row: by primary key, or by every column compared as text (json and others have no
-     * equality operator) when the table has none, and then one row only, as PostgreSQL's own
-     * logical replication does with REPLICA IDENTITY FULL.
+     * The old row: by the table's key on the replica (its replica identity index, else its
+     * primary key), taken from the old row when the master logged it (a DELETE, a key change) and
+     * from the new one otherwise; by every column of the old row, compared as text (json and
+     * others have no equality operator), when the table has no key, and then one row only, as
+     * PostgreSQL's own logical replication does with REPLICA IDENTITY FULL.
      */
-    private static String where(String table, Change change, List<String> values) {
+    private String where(Connection c, Change change, List<String> values) throws SQLException {
+        List<String> key = keys.get(c, change.table());
+        String table = change.table().quoted();
         StringBuilder cond = new StringBuilder();
-        for (Map.Entry<String, String> col : change.key().entrySet()) {
-            String name = StreamEvent.TableName.quote(col.getKey());
-            cond.append(cond.isEmpty() ? "" : " AND ");
-            if (col.getValue() == null) {
-                cond.append(name).append(" IS NULL");
-            } else if (change.wholeRow()) {
-                cond.append(name).append("::text = ?::text");
-                values.add(col.getValue());
-            } else {
-                cond.append(name).append(" = ?");
-                values.add(col.getValue());
+        if (key.isEmpty()) {
+            if (change.before().isEmpty()) {
+                throw new SQLException("table " + change.table() + " has no key on the replica and the master did not log the"
+                        + " old row (REPLICA IDENTITY is not FULL): the change cannot be applied", "UU002");
             }
-        }
-        if (change.wholeRow()) {
+            for (Map.Entry<String, String> col : change.before().entrySet()) {
+                String name = StreamEvent.TableName.quote(col.getKey());
+                cond.append(cond.isEmpty() ? "" : " AND ");
+                if (col.getValue() == null) {
+                    cond.append(name).append(" IS NULL");
+                } else {
+                    cond.append(name).append("::text = ?::text");
+                    values.add(col.getValue());
+                }
+            }
             return " WHERE ctid = (SELECT ctid FROM " + table + " WHERE " + cond + " LIMIT 1)";
         }
-        return " WHERE " + cond;
+        Map<String, String> old = change.before().isEmpty() ? change.after() : change.before();
+        for (String column : key) {
+            String value = old.get(column);
+            if (value == null) {
+                throw new SQLException("a change to " + change.table() + " without a value for its key column " + column, "UU002");
+            }
+            cond.append(cond.isEmpty() ? " WHERE " : " AND ").append(StreamEvent.TableName.quote(column)).append(" = ?");
+            values.add(value);
+        }
+        return cond.toString();
+    }
+
+    /**
+     * Runs a DDL command as the master ran it: with its search_path, and as its role when the
+     * replica has that role (so that the objects it creates have the same owner), then back to the
+     * applier's own.
+     */
+    private void apply(Connection c, Ddl ddl) throws SQLException {
+        String sql = ReplicaDdl.statement(ddl);
+        if (sql == null) {
+            log.debug("DDL command {} of a statement already run on replica {}", ddl.ordinal(), target.name());
+            return;
+        }
+        boolean asRole = roleExists(c, ddl.role());
+        try (PreparedStatement ps = c.prepareStatement("SELECT set_config('search_path', ?, true)")) {
+            ps.setString(1, ddl.searchPath());
+            ps.execute();
+        }
+        try (Statement s = c.createStatement()) {
+            s.setEscapeProcessing(false);
+            if (asRole) {
+                s.execute("SET LOCAL ROLE " + StreamEvent.TableName.quote(ddl.role()));
+            }
+            s.execute(sql);
+            s.execute("RESET ROLE");
+            s.execute("RESET search_path");
+        }
+        log.info("replica {} ran {}{}", target.name(), ddl.tag(), asRole ? "" : " (as the applier: role " + ddl.role() + " is missing)");
+    }
+
+    private static boolean roleExists(Connection c, String role) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_roles WHERE rolname = ?")) {
+            ps.setString(1, role);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
     }
 
     /** Runs a row change, which must touch exactly one row: otherwise the replica diverged from the master. */

@@ -1,6 +1,8 @@
 package dev.understudy.cdc;
 
 import dev.understudy.cdc.StreamEvent.Change;
+import dev.understudy.cdc.StreamEvent.Ddl;
+import dev.understudy.cdc.StreamEvent.Operation;
 import dev.understudy.cdc.StreamEvent.Kind;
 import dev.understudy.cdc.StreamEvent.TableName;
 import java.nio.ByteBuffer;
@@ -26,12 +28,14 @@ final class ChangeStream {
 
     /** The prefix of the logical decoding messages Understudy writes on the master as beacons. */
     static final String BEACON_PREFIX = "understudy.beacon";
+    /** The prefix of the transactional messages that carry DDL, written by the event trigger in ddl-capture.sql. */
+    static final String DDL_PREFIX = "understudy.ddl";
     /** What Debezium puts in place of a TOASTed value that an UPDATE left unchanged. */
     static final String UNAVAILABLE = "__understudy_unavailable__";
     private static final byte[] UNAVAILABLE_BYTES = UNAVAILABLE.getBytes(StandardCharsets.UTF_8);
 
     private final String topicPrefix;
-    private List<Change> open;
+    private List<Operation> open;
     /** The position of the last event this run emitted (-1: none yet). */
     private long last = -1;
 
@@ -42,9 +46,6 @@ final class ChangeStream {
     /**
      * Takes the next record; returns the event it completes (an END record completes its
      * transaction, a beacon message is one), or null.
-     *
-     * @throws IllegalStateException for a record the applier could not apply faithfully (a row
-     *     change of a table with neither a primary key nor REPLICA IDENTITY FULL)
      */
     StreamEvent accept(SourceRecord record) {
         String topic = record.topic();
@@ -60,8 +61,12 @@ final class ChangeStream {
         String op = value.getString("op");
         if ("m".equals(op)) {
             Struct message = value.getStruct("message");
-            if (BEACON_PREFIX.equals(message.getString("prefix")) && open == null) {
+            String prefix = message.getString("prefix");
+            if (BEACON_PREFIX.equals(prefix) && open == null) {
                 return emitted(new StreamEvent.Beacon(lsn(record), last));
+            }
+            if (DDL_PREFIX.equals(prefix) && open != null) {
+                open.add(Ddl.parse(text(message.get("content"))));
             }
             return null;
         }
@@ -84,7 +89,7 @@ final class ChangeStream {
         if (!"END".equals(status) || open == null) {
             return null; // an END without its BEGIN: streaming began mid-transaction, which pgoutput never does
         }
-        List<Change> changes = open;
+        List<Operation> changes = open;
         open = null;
         String id = value.getString("id"); // "txId:lsn"
         long txId = Long.parseLong(id.substring(0, id.indexOf(':')));
@@ -115,33 +120,31 @@ final class ChangeStream {
             return null;
         }
         if ("c".equals(op) && header(record, "__debezium.oldkey") instanceof Struct oldKey) {
-            return new Change(Kind.UPDATE, table, columns(oldKey, false), false, columns(after, true));
+            return new Change(Kind.UPDATE, table, columns(oldKey, false), columns(after, true));
         }
+        Map<String, String> old = before == null ? Map.of() : columns(before, false);
         return switch (op) {
-            case "c", "r" -> new Change(Kind.INSERT, table, Map.of(), false, columns(after, false));
-            case "u" -> new Change(Kind.UPDATE, table, key(record, before, table), !(record.key() instanceof Struct),
-                    columns(after, true));
-            case "d" -> new Change(Kind.DELETE, table, key(record, before, table), !(record.key() instanceof Struct), Map.of());
-            case "t" -> new Change(Kind.TRUNCATE, table, Map.of(), false, Map.of());
+            case "c", "r" -> new Change(Kind.INSERT, table, Map.of(), columns(after, false));
+            case "u" -> new Change(Kind.UPDATE, table, old, columns(after, true));
+            case "d" -> new Change(Kind.DELETE, table, old, Map.of());
+            case "t" -> new Change(Kind.TRUNCATE, table, Map.of(), Map.of());
             default -> null;
+        };
+    }
+
+    private static String text(Object content) {
+        return switch (content) {
+            case byte[] b -> new String(b, StandardCharsets.UTF_8);
+            case ByteBuffer b -> StandardCharsets.UTF_8.decode(b.duplicate()).toString();
+            case String str -> str;
+            case null -> "";
+            default -> throw new IllegalStateException("a logical decoding message whose content is a " + content.getClass());
         };
     }
 
     private static Object header(SourceRecord record, String name) {
         Header h = record.headers().lastWithName(name);
         return h == null ? null : h.value();
-    }
-
-    /** The row's identity: the primary key from the record key, else the whole old row (REPLICA IDENTITY FULL). */
-    private static Map<String, String> key(SourceRecord record, Struct before, TableName table) {
-        if (record.key() instanceof Struct key) {
-            return columns(key, false);
-        }
-        if (before != null) {
-            return columns(before, false);
-        }
-        throw new IllegalStateException("table " + table + " has no primary key and its REPLICA IDENTITY is not FULL:"
-                + " its updates and deletes cannot be applied to a replica");
     }
 
     /** Column name to PostgreSQL text (null for NULL); with {@code skipUnavailable}, TOASTed values left unchanged are left out. */

@@ -1,5 +1,9 @@
 package dev.understudy.cdc;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -11,8 +15,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Makes the master ready for capture before the engine starts, in this order: the publication of
- * every table (pgoutput decodes a change only if the publication existed when it was written),
+ * Makes the master ready for capture before the engine starts, in this order: the DDL capture
+ * (event triggers, see ddl-capture.sql; tables without a primary key get REPLICA IDENTITY FULL),
+ * the publication of every table (pgoutput decodes a change only if the publication existed when it was written),
  * then the logical replication slot (which keeps every change from its creation on). Done
  * synchronously, so that what commits after {@link Capture#start()} returns is never missed.
  */
@@ -20,7 +25,21 @@ final class MasterSetup {
 
     private static final Logger log = LoggerFactory.getLogger(MasterSetup.class);
 
+    /** The event triggers that write DDL into the stream; installed first, so that no DDL after the slot escapes. */
+    private static final String DDL_CAPTURE = resource("ddl-capture.sql");
+
     private MasterSetup() {}
+
+    private static String resource(String name) {
+        try (InputStream in = MasterSetup.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException(name + " is missing from the jar");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 
     static void prepare(CdcConfig config) throws SQLException {
         Properties p = new Properties();
@@ -29,6 +48,9 @@ final class MasterSetup {
         p.setProperty("ApplicationName", "understudy-cdc-setup");
         p.setProperty("connectTimeout", "5");
         try (Connection c = DriverManager.getConnection(config.masterUrl(), p)) {
+            try (Statement s = c.createStatement()) {
+                s.execute(DDL_CAPTURE);
+            }
             if (!exists(c, "SELECT 1 FROM pg_publication WHERE pubname = ?", config.publication())) {
                 try (Statement s = c.createStatement()) {
                     s.execute("CREATE PUBLICATION " + StreamEvent.TableName.quote(config.publication()) + " FOR ALL TABLES");

@@ -16,8 +16,8 @@ sealed interface StreamEvent {
      */
     long previous();
 
-    /** One source transaction, applied as a whole or not at all. */
-    record Transaction(long position, long previous, long txId, List<Change> changes) implements StreamEvent {}
+    /** One source transaction, applied as a whole or not at all: its row changes and DDL, in the order they ran. */
+    record Transaction(long position, long previous, long txId, List<Operation> operations) implements StreamEvent {}
 
     /**
      * A position the master reached with nothing to apply before it but what came earlier in the
@@ -26,13 +26,38 @@ sealed interface StreamEvent {
      */
     record Beacon(long position, long previous) implements StreamEvent {}
 
+    /** What a source transaction did, one step at a time. */
+    sealed interface Operation permits Change, Ddl {}
+
     /**
-     * One row change (or a TRUNCATE) of a source transaction: {@code key} identifies the old row,
-     * by its primary key or, with {@code wholeRow}, by every column (a table without one, under
-     * REPLICA IDENTITY FULL); {@code values} are the new row's columns (an UPDATE leaves out
-     * TOASTed values it did not change).
+     * One row change (or a TRUNCATE) of a source transaction. {@code before} is the old row as the
+     * master logged it: the whole row under REPLICA IDENTITY FULL, else only its replica identity
+     * (key) columns, and only when the change needs them (a DELETE, an UPDATE that changed the
+     * key); otherwise empty. {@code after} is the new row (an UPDATE leaves out TOASTed values it
+     * did not change). The applier finds the old row by the key the replica's own catalog names
+     * for the table at that point of the stream, not by what the capture guessed from the
+     * master's catalog later.
      */
-    record Change(Kind kind, TableName table, Map<String, String> key, boolean wholeRow, Map<String, String> values) {}
+    record Change(Kind kind, TableName table, Map<String, String> before, Map<String, String> after)
+            implements Operation {}
+
+    /**
+     * A DDL command run on the master, as Understudy's event trigger wrote it into the stream (see
+     * ddl-capture.sql): the text of the client statement that ran it ({@code query}, which may
+     * hold several statements), which of the DDL commands that statement ran it was
+     * ({@code ordinal}, from 1), the role and search_path it ran with, and its command tag.
+     */
+    record Ddl(int ordinal, String role, String searchPath, String tag, String query) implements Operation {
+
+        /** Reads the message content the event trigger writes: one field per line, the query last. */
+        static Ddl parse(String content) {
+            String[] f = content.split("\n", 5);
+            if (f.length < 5) {
+                throw new IllegalStateException("a DDL message with " + f.length + " fields instead of 5");
+            }
+            return new Ddl(Integer.parseInt(f[0]), f[1], f[2], f[3], f[4]);
+        }
+    }
 
     enum Kind { INSERT, UPDATE, DELETE, TRUNCATE }
 

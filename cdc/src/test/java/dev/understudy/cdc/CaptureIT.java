@@ -1,6 +1,8 @@
 package dev.understudy.cdc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,6 +12,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
@@ -30,9 +33,10 @@ import org.junit.jupiter.api.Test;
  */
 class CaptureIT {
 
-    private static final List<String> TABLES = List.of("app.all_types", "app.kv", "app.no_key");
     private static final String SCHEMA = """
+            CREATE ROLE app LOGIN PASSWORD 'app';
             CREATE SCHEMA app;
+            GRANT ALL ON SCHEMA app TO app;
             CREATE TYPE app.mood AS ENUM ('sad', 'ok', 'happy');
             CREATE TABLE app.all_types (
                 id bigint PRIMARY KEY, s smallint, i integer, n numeric(45, 15), nn numeric, r real,
@@ -43,6 +47,7 @@ class CaptureIT {
             CREATE TABLE app.no_key (a integer, b text);
             ALTER TABLE app.no_key REPLICA IDENTITY FULL;
             ALTER TABLE app.all_types ALTER COLUMN big SET STORAGE EXTERNAL; -- out of line, uncompressed
+            GRANT SELECT ON ALL TABLES IN SCHEMA app TO app;
             """;
 
     private static PgServer master;
@@ -80,7 +85,8 @@ class CaptureIT {
         long seed = System.nanoTime();
         System.out.println("CaptureIT seed " + seed);
         Workload workload = new Workload(new Random(seed));
-        try (Connection m = master.connect()) {
+        try (Connection m = master.connect(); Connection app = master.connectAsApp()) {
+            workload.app = app;
             Capture capture = new Capture(config());
             capture.start();
             try {
@@ -111,11 +117,24 @@ class CaptureIT {
     }
 
     @Test
+    void selectIntoAPermanentTableIsRefusedAndATemporaryOneIsNot() throws Exception {
+        MasterSetup.prepare(config());
+        try (Connection app = master.connectAsApp(); Statement s = app.createStatement()) {
+            SQLException e = assertThrows(SQLException.class, () -> s.execute("SELECT 1 AS x INTO app.selected"));
+            assertEquals("0A000", e.getSQLState());
+            assertTrue(e.getMessage().contains("CREATE TABLE ... AS"), e.getMessage());
+            s.execute("SELECT 1 AS x INTO TEMP selected");
+            s.execute("DROP TABLE selected");
+        }
+    }
+
+    @Test
     void aCaptureKilledWithSigkillMidStreamResumesWithNothingLostOrDoubled() throws Exception {
         long seed = System.nanoTime();
         System.out.println("CaptureIT kill -9 seed " + seed);
         Workload workload = new Workload(new Random(seed));
-        try (Connection m = master.connect()) {
+        try (Connection m = master.connect(); Connection app = master.connectAsApp()) {
+            workload.app = app;
             for (int round = 0; round < 2; round++) {
                 if (round == 0) {
                     // with r2 away the slot stays at r2's position while r1 goes ahead: the next
@@ -217,8 +236,21 @@ class CaptureIT {
         }
     }
 
+    /** The same tables, columns, indexes and owners in schema app, and the same rows in each table. */
     private static void assertReplicasEqualTheMaster() throws SQLException {
-        for (String table : TABLES) {
+        String schema = query(master, SCHEMA_DIGEST);
+        for (PgServer r : List.of(r1, r2)) {
+            assertEquals(schema, query(r, SCHEMA_DIGEST), "schema app on " + r.name);
+        }
+        List<String> tables = new ArrayList<>();
+        try (Connection c = master.connect(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT format('%I.%I', schemaname, tablename) FROM pg_tables WHERE schemaname = 'app'")) {
+            while (rs.next()) {
+                tables.add(rs.getString(1));
+            }
+        }
+        System.out.println("CaptureIT comparing " + tables);
+        for (String table : tables) {
             String expected = checksum(master, table);
             for (PgServer r : List.of(r1, r2)) {
                 assertEquals(expected, checksum(r, table), table + " on " + r.name);
@@ -226,14 +258,25 @@ class CaptureIT {
         }
     }
 
-    /** Row count and an md5 of every row's text, in order: equal only if the rows are. */
-    private static String checksum(PgServer s, String table) throws SQLException {
-        try (Connection c = s.connect(); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '')"
-                     + " FROM " + table + " t")) {
+    private static final String SCHEMA_DIGEST = """
+            SELECT count(*) || ':' || coalesce(md5(string_agg(x, E'\n' ORDER BY x)), '') FROM (
+                SELECT format('column %s.%s %s %s %s %s', table_name, column_name, ordinal_position, data_type,
+                              is_nullable, column_default) AS x
+                FROM information_schema.columns WHERE table_schema = 'app'
+                UNION ALL SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'app'
+                UNION ALL SELECT format('table %s %s', tablename, tableowner) FROM pg_tables WHERE schemaname = 'app') s
+            """;
+
+    private static String query(PgServer s, String sql) throws SQLException {
+        try (Connection c = s.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
             rs.next();
             return rs.getString(1);
         }
+    }
+
+    /** Row count and an md5 of every row's text, in order: equal only if the rows are. */
+    private static String checksum(PgServer s, String table) throws SQLException {
+        return query(s, "SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM " + table + " t");
     }
 
     /** Random transactions on the master; the tables' contents are whatever they lead to. */
@@ -241,6 +284,8 @@ class CaptureIT {
         /** Shared by every workload: the tests run over the same servers. */
         private static final AtomicLong IDS = new AtomicLong();
         private final Random random;
+        /** The master as role app, simple protocol: DDL on tables of its own, query strings of several statements. */
+        Connection app;
 
         Workload(Random random) {
             this.random = random;
@@ -248,21 +293,80 @@ class CaptureIT {
 
         void run(Connection m, int transactions) throws SQLException {
             for (int i = 0; i < transactions; i++) {
+                boolean asApp = random.nextInt(4) == 0;
+                Connection c = asApp ? app : m;
                 boolean explicit = random.nextInt(3) == 0;
-                m.setAutoCommit(!explicit);
+                c.setAutoCommit(!explicit);
                 int statements = explicit ? 1 + random.nextInt(5) : 1;
                 for (int j = 0; j < statements; j++) {
-                    step(m);
+                    if (asApp) {
+                        schemaStep(c, explicit);
+                    } else {
+                        step(c);
+                    }
                 }
                 if (explicit) {
                     if (random.nextInt(10) == 0) {
-                        m.rollback(); // never reaches the stream
+                        c.rollback(); // never reaches the stream
                     } else {
-                        m.commit();
+                        c.commit();
                     }
                 }
+                c.setAutoCommit(true);
             }
-            m.setAutoCommit(true);
+        }
+
+        /** DDL, and DML on the tables it makes, as role app (whose tables the replicas must own by app too). */
+        private void schemaStep(Connection c, boolean inTransaction) throws SQLException {
+            int k = random.nextInt(3);
+            String t = "app.dyn_" + k;
+            String copy = "app.dyn_copy_" + k;
+            int pick = random.nextInt(100);
+            if (pick < 15) {
+                update(c, "CREATE TABLE IF NOT EXISTS " + t + " (id serial PRIMARY KEY, v text NOT NULL, at timestamptz DEFAULT now())");
+            } else if (pick < 22) {
+                update(c, "ALTER TABLE IF EXISTS " + t + " ADD COLUMN IF NOT EXISTS extra integer DEFAULT 7");
+            } else if (pick < 27) {
+                update(c, "ALTER TABLE IF EXISTS " + t + " DROP COLUMN IF EXISTS extra");
+            } else if (pick < 32 && exists(c, t)) {
+                update(c, inTransaction
+                        ? "CREATE INDEX IF NOT EXISTS dyn_" + k + "_v ON " + t + " (v)"
+                        : "CREATE INDEX CONCURRENTLY IF NOT EXISTS dyn_" + k + "_v ON " + t + " (v)");
+            } else if (pick < 35) {
+                update(c, "DROP INDEX IF EXISTS app.dyn_" + k + "_v");
+            } else if (pick < 39) {
+                update(c, "DROP TABLE IF EXISTS " + t);
+            } else if (pick < 43) { // no primary key: the trigger gives it REPLICA IDENTITY FULL
+                update(c, "CREATE TABLE IF NOT EXISTS " + copy + " AS SELECT k, v FROM app.kv");
+            } else if (pick < 45) {
+                update(c, "DROP TABLE IF EXISTS " + copy);
+            } else if (pick < 52 && exists(c, copy)) {
+                update(c, "UPDATE " + copy + " SET v = v + 1 WHERE ctid = (SELECT ctid FROM " + copy + " LIMIT 1)");
+            } else if (pick < 60) { // one query string: DDL and DML in between, each DDL at its place
+                update(c, "CREATE TABLE IF NOT EXISTS " + t + " (id serial PRIMARY KEY, v text NOT NULL, at timestamptz DEFAULT now());"
+                        + " INSERT INTO " + t + " (v) VALUES ('m1');"
+                        + " ALTER TABLE " + t + " ADD COLUMN IF NOT EXISTS extra integer DEFAULT 7;"
+                        + " INSERT INTO " + t + " (v, extra) VALUES ('m2', 8);"
+                        + " CREATE TEMP TABLE IF NOT EXISTS scratch (x int); INSERT INTO scratch VALUES (1);"
+                        + " ALTER TABLE " + t + " DROP COLUMN extra;"
+                        + " INSERT INTO " + t + " (v) VALUES ('m3')");
+            } else if (pick < 64) { // temporary tables stay on the master
+                update(c, "CREATE TEMP TABLE IF NOT EXISTS scratch2 (x int)");
+                update(c, "DROP TABLE scratch2");
+            } else if (exists(c, t)) {
+                update(c, switch (random.nextInt(3)) {
+                    case 0 -> "UPDATE " + t + " SET v = v || '+' WHERE id = (SELECT min(id) FROM " + t + ")";
+                    case 1 -> "DELETE FROM " + t + " WHERE id = (SELECT max(id) FROM " + t + ")";
+                    default -> "INSERT INTO " + t + " (v) VALUES ('r" + random.nextInt(1000) + "')";
+                });
+            }
+        }
+
+        private static boolean exists(Connection c, String table) throws SQLException {
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT to_regclass('" + table + "') IS NOT NULL")) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
         }
 
         private void step(Connection m) throws SQLException {

@@ -54,6 +54,11 @@ final class PgServer implements AutoCloseable {
         return DriverManager.getConnection(url(), "postgres", "postgres");
     }
 
+    /** A connection as the unprivileged role {@code app}, sending each query string whole (simple protocol). */
+    Connection connectAsApp() throws SQLException {
+        return DriverManager.getConnection(url() + "?preferQueryMode=simple", "app", "app");
+    }
+
     String url() {
         return "jdbc:postgresql://127.0.0.1:" + port + "/postgres";
     }
