@@ -7,7 +7,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 
 /**
- * Understudy's own table on each replica, {@code understudy.applied}: the master position (LSN) up
+ * Understudy's own table on each replica, {@code _understudy.applied}: the master position (LSN) up
  * to which the replica has applied the change stream, written in the same transaction as the
  * changes it covers. It makes the apply exactly-once (a transaction at or below it is skipped),
  * and anyone who can read the replica (every proxy's health check) learns how far it is.
@@ -15,26 +15,49 @@ import java.sql.Statement;
 public final class AppliedPosition {
 
     /** The query that reads a replica's applied position; no row means nothing applied yet. */
-    public static final String QUERY = "SELECT position FROM understudy.applied WHERE stream = ?";
+    public static final String QUERY = "SELECT position FROM _understudy.applied WHERE stream = ?";
 
     static final String CREATE = """
-            CREATE SCHEMA IF NOT EXISTS understudy;
-            CREATE TABLE IF NOT EXISTS understudy.applied (
+            CREATE SCHEMA IF NOT EXISTS _understudy;
+            CREATE TABLE IF NOT EXISTS _understudy.applied (
                 stream text PRIMARY KEY,
                 position bigint NOT NULL,
-                applied_at timestamptz NOT NULL DEFAULT clock_timestamp())""";
+                applied_at timestamptz NOT NULL DEFAULT clock_timestamp());
+            GRANT USAGE ON SCHEMA _understudy TO PUBLIC;
+            GRANT SELECT ON _understudy.applied TO PUBLIC""";
 
     static final String UPSERT = """
-            INSERT INTO understudy.applied AS a (stream, position, applied_at) VALUES (?, ?, clock_timestamp())
+            INSERT INTO _understudy.applied AS a (stream, position, applied_at) VALUES (?, ?, clock_timestamp())
             ON CONFLICT (stream) DO UPDATE SET position = excluded.position, applied_at = excluded.applied_at
             WHERE a.position < excluded.position""";
 
     private AppliedPosition() {}
 
-    /** Creates the table if the replica lacks it. */
-    static void create(Connection c) throws SQLException {
+    /**
+     * Creates the table if the replica lacks it, readable by every role (every proxy's health check
+     * reads it, as the proxy's own role), and the stream's row (position -1) if it has none.
+     */
+    static void create(Connection c, String stream) throws SQLException {
         try (Statement s = c.createStatement()) {
             s.execute(CREATE);
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO _understudy.applied (stream, position) VALUES (?, -1) ON CONFLICT DO NOTHING")) {
+            ps.setString(1, stream);
+            ps.executeUpdate();
+        }
+    }
+
+    /** The stream's recorded position, its row locked until the transaction ends ({@link #create} made the row). */
+    static long lock(Connection c, String stream) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(QUERY + " FOR UPDATE")) {
+            ps.setString(1, stream);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new SQLException("_understudy.applied has no row for stream " + stream, "UU003");
+                }
+                return rs.getLong(1);
+            }
         }
     }
 
@@ -50,7 +73,7 @@ public final class AppliedPosition {
             }
         } catch (SQLException e) {
             if ("42P01".equals(e.getSQLState()) || "3F000".equals(e.getSQLState())) {
-                return -1; // no understudy.applied table: nothing applied yet
+                return -1; // no _understudy.applied table: nothing applied yet
             }
             throw e;
         }

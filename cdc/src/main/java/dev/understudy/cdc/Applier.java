@@ -134,7 +134,7 @@ final class Applier implements AutoCloseable {
     }
 
     private void attach(Connection c) throws SQLException {
-        AppliedPosition.create(c);
+        AppliedPosition.create(c, stream);
         applied = AppliedPosition.read(c, stream);
         c.commit();
         keys.clear();
@@ -186,8 +186,11 @@ final class Applier implements AutoCloseable {
     }
 
     private void apply(Connection c, List<StreamEvent> group) throws SQLException {
-        long reached = applied;
         try {
+            // the recorded position, locked: a second applier of the same stream (another node's
+            // capture, for a moment) waits here, then skips what this one applied
+            long recorded = AppliedPosition.lock(c, stream);
+            long reached = recorded;
             for (StreamEvent e : group) {
                 if (e.position() <= reached) {
                     continue; // applied before: the stream was replayed from an earlier point
@@ -208,8 +211,9 @@ final class Applier implements AutoCloseable {
                 }
                 reached = e.position();
             }
-            if (reached == applied) {
+            if (reached == recorded) {
                 c.rollback();
+                applied = recorded;
                 return;
             }
             try (PreparedStatement ps = c.prepareStatement(AppliedPosition.UPSERT)) {

@@ -11,7 +11,7 @@ final class DebeziumSettings {
         Properties p = new Properties();
         p.setProperty("name", "understudy-" + c.slot());
         p.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
-        // durable offsets are the slot and each replica's understudy.applied (see Capture)
+        // durable offsets are the slot and each replica's _understudy.applied (see Capture)
         p.setProperty("offset.storage", "org.apache.kafka.connect.storage.MemoryOffsetBackingStore");
         p.setProperty("offset.flush.interval.ms", "0");
         p.setProperty("database.hostname", c.host());
@@ -29,7 +29,7 @@ final class DebeziumSettings {
         // BEGIN and END records bracket each transaction, so it is applied whole as soon as it ends
         p.setProperty("provide.transaction.metadata", "true");
         p.setProperty("skipped.operations", "none"); // TRUNCATE included
-        p.setProperty("table.exclude.list", "understudy\\.applied");
+        p.setProperty("table.exclude.list", "_understudy\\..*"); // Understudy's own schema
         // values in forms PgText turns back into PostgreSQL's text input exactly
         p.setProperty("decimal.handling.mode", "string");
         p.setProperty("interval.handling.mode", "string");

@@ -12,11 +12,11 @@
 -- this script's own commands are not written into the stream (nor are the nested ones below)
 SELECT set_config('understudy.ddl_nested', 'on', false);
 
-CREATE SCHEMA IF NOT EXISTS understudy;
+CREATE SCHEMA IF NOT EXISTS _understudy;
 
 -- Remembers, for the ddl_command_end trigger that follows, whether a DROP dropped only temporary
 -- objects (which replicas never had).
-CREATE OR REPLACE FUNCTION understudy.capture_drop() RETURNS event_trigger
+CREATE OR REPLACE FUNCTION _understudy.capture_drop() RETURNS event_trigger
 LANGUAGE plpgsql AS $understudy$
 BEGIN
     PERFORM set_config('understudy.ddl_dropped_temporary',
@@ -27,7 +27,7 @@ $understudy$;
 
 -- Counts the DDL commands of the current client statement and writes this one into the stream
 -- (a NULL tag: counted only, a command on temporary objects, which replicas never have).
-CREATE OR REPLACE FUNCTION understudy.write_ddl(tag text) RETURNS void
+CREATE OR REPLACE FUNCTION _understudy.write_ddl(tag text) RETURNS void
 LANGUAGE plpgsql AS $understudy$
 DECLARE
     statement text := statement_timestamp()::text || ' ' || md5(current_query());
@@ -39,7 +39,7 @@ BEGIN
     PERFORM set_config('understudy.ddl_statement', statement, false);
     PERFORM set_config('understudy.ddl_ordinal', ordinal::text, false);
     IF tag IS NOT NULL THEN
-        PERFORM understudy.emit_ddl(concat_ws(E'\n', ordinal, current_user, current_setting('search_path'), tag,
+        PERFORM _understudy.emit_ddl(concat_ws(E'\n', ordinal, current_user, current_setting('search_path'), tag,
                 current_query()));
     END IF;
 END
@@ -47,14 +47,14 @@ $understudy$;
 
 -- CREATE TABLE ... AS writes its rows before ddl_command_end fires; the replica must create the
 -- table before those rows reach it, so this command is written into the stream when it starts.
-CREATE OR REPLACE FUNCTION understudy.capture_ddl_start() RETURNS event_trigger
+CREATE OR REPLACE FUNCTION _understudy.capture_ddl_start() RETURNS event_trigger
 LANGUAGE plpgsql AS $understudy$
 BEGIN
-    PERFORM understudy.write_ddl(tg_tag);
+    PERFORM _understudy.write_ddl(tg_tag);
 END
 $understudy$;
 
-CREATE OR REPLACE FUNCTION understudy.capture_ddl() RETURNS event_trigger
+CREATE OR REPLACE FUNCTION _understudy.capture_ddl() RETURNS event_trigger
 LANGUAGE plpgsql AS $understudy$
 DECLARE
     keyless regclass;
@@ -73,12 +73,12 @@ BEGIN
     IF tg_tag LIKE 'DROP %' THEN
         IF current_setting('understudy.ddl_dropped_temporary', true) = 'on' THEN
             PERFORM set_config('understudy.ddl_dropped_temporary', 'off', true);
-            PERFORM understudy.write_ddl(NULL);
+            PERFORM _understudy.write_ddl(NULL);
         ELSE
-            PERFORM understudy.write_ddl(tg_tag);
+            PERFORM _understudy.write_ddl(tg_tag);
         END IF;
     ELSIF tg_tag <> 'CREATE TABLE AS' THEN -- written when it started
-        PERFORM understudy.write_ddl(CASE WHEN temporary THEN NULL ELSE tg_tag END);
+        PERFORM _understudy.write_ddl(CASE WHEN temporary THEN NULL ELSE tg_tag END);
     END IF;
     -- a table without a primary key gets REPLICA IDENTITY FULL, or the master would refuse its
     -- UPDATEs and DELETEs (55000) and the replicas could not find the rows they change
@@ -97,13 +97,13 @@ $understudy$;
 
 -- Writing into the stream needs the REPLICATION attribute, which application roles lack: this
 -- one function runs with its owner's rights (the capture's role) and does only that.
-CREATE OR REPLACE FUNCTION understudy.emit_ddl(content text) RETURNS void
+CREATE OR REPLACE FUNCTION _understudy.emit_ddl(content text) RETURNS void
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog AS $understudy$
     SELECT pg_logical_emit_message(true, 'understudy.ddl', content)
 $understudy$;
-REVOKE ALL ON FUNCTION understudy.emit_ddl(text) FROM PUBLIC;
-GRANT USAGE ON SCHEMA understudy TO PUBLIC;
-GRANT EXECUTE ON FUNCTION understudy.emit_ddl(text) TO PUBLIC;
+REVOKE ALL ON FUNCTION _understudy.emit_ddl(text) FROM PUBLIC;
+GRANT USAGE ON SCHEMA _understudy TO PUBLIC;
+GRANT EXECUTE ON FUNCTION _understudy.emit_ddl(text) TO PUBLIC;
 
 -- tables that exist already
 DO $understudy$
@@ -119,14 +119,14 @@ BEGIN
         EXECUTE format('ALTER TABLE %s REPLICA IDENTITY FULL', keyless);
     END LOOP;
     IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'understudy_drop') THEN
-        CREATE EVENT TRIGGER understudy_drop ON sql_drop EXECUTE FUNCTION understudy.capture_drop();
+        CREATE EVENT TRIGGER understudy_drop ON sql_drop EXECUTE FUNCTION _understudy.capture_drop();
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'understudy_ddl_start') THEN
         CREATE EVENT TRIGGER understudy_ddl_start ON ddl_command_start WHEN TAG IN ('CREATE TABLE AS')
-            EXECUTE FUNCTION understudy.capture_ddl_start();
+            EXECUTE FUNCTION _understudy.capture_ddl_start();
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'understudy_ddl') THEN
-        CREATE EVENT TRIGGER understudy_ddl ON ddl_command_end EXECUTE FUNCTION understudy.capture_ddl();
+        CREATE EVENT TRIGGER understudy_ddl ON ddl_command_end EXECUTE FUNCTION _understudy.capture_ddl();
     END IF;
 END
 $understudy$;

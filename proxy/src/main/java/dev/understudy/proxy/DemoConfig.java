@@ -22,8 +22,8 @@ final class DemoConfig {
         tree.put("listen", Map.of("host", "127.0.0.1", "port", PORT));
         tree.put("backend", Map.of("user", "understudy", "password", cluster.backendPassword()));
         tree.put("zookeeper", Map.of("connect", cluster.zookeeper().connectString()));
-        // The demo's replicas are not kept in sync until change data capture lands: reads stay on the master.
-        tree.put("routing", Map.of("replica_reads", false));
+        // change data capture keeps the replicas in sync, as the trusted superuser of the demo's servers
+        tree.put("cdc", Map.of("enabled", true, "database", PgNode.APP_DATABASE, "user", PgNode.SUPERUSER, "password", ""));
         List<Object> nodes = new ArrayList<>();
         for (PgNode n : cluster.nodes()) {
             nodes.add(Map.of("name", n.name(), "host", n.host(), "port", n.port(),
@@ -43,7 +43,7 @@ final class DemoConfig {
                   psql:  PGPASSWORD=app psql "host=127.0.0.1 port=%1$d user=app dbname=app"
                   JDBC:  jdbc:postgresql://127.0.0.1:%1$d/app?user=app&password=app
                   admin: PGPASSWORD=admin psql "host=127.0.0.1 port=%1$d user=admin dbname=app"
-                Replicas are not kept in sync yet: every statement goes to the master.
+                Writes go to pg1; change data capture copies them to pg2 and pg3, which serve the reads.
                 Press Ctrl-C to stop.
                 """.formatted(port);
     }

@@ -1,10 +1,14 @@
 package dev.understudy.proxy;
 
+import dev.understudy.cdc.Capture;
+import dev.understudy.cdc.CdcConfig;
+import dev.understudy.cdc.ReplicaTarget;
 import dev.understudy.election.EmbeddedZooKeeper;
 import dev.understudy.proxy.backend.BackendConnection;
 import dev.understudy.proxy.cluster.DatabaseNode;
 import dev.understudy.proxy.cluster.HealthMonitor;
 import dev.understudy.proxy.cluster.Topology;
+import dev.understudy.proxy.config.CdcSettings;
 import dev.understudy.proxy.config.ConfigException;
 import dev.understudy.proxy.config.NodeConfig;
 import dev.understudy.proxy.config.ProxyConfig;
@@ -35,8 +39,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One Understudy node: the PostgreSQL listener, the health checks of the database nodes, and the
- * in-process ZooKeeper server when no ensemble is configured. The only place that wires the
+ * One Understudy node: the PostgreSQL listener, the health checks of the database nodes, the
+ * change capture that keeps the replicas in sync (cdc.enabled), and the in-process ZooKeeper
+ * server when no ensemble is configured. The only place that wires the
  * modules together.
  */
 public final class UnderstudyNode implements AutoCloseable {
@@ -54,12 +59,15 @@ public final class UnderstudyNode implements AutoCloseable {
     private final PgServer pg;
     private final Topology topology;
     private final HealthMonitor health;
+    /** Null when cdc.enabled is false. */
+    private final Capture capture;
 
-    private UnderstudyNode(ProxyConfig config, Topology topology, HealthMonitor health, EmbeddedZooKeeper zookeeper,
-                           Path zookeeperDir, PgServer pg) {
+    private UnderstudyNode(ProxyConfig config, Topology topology, HealthMonitor health, Capture capture,
+                           EmbeddedZooKeeper zookeeper, Path zookeeperDir, PgServer pg) {
         this.config = config;
         this.topology = topology;
         this.health = health;
+        this.capture = capture;
         this.zookeeper = zookeeper;
         this.zookeeperDir = zookeeperDir;
         this.pg = pg;
@@ -89,13 +97,30 @@ public final class UnderstudyNode implements AutoCloseable {
             zookeeper = EmbeddedZooKeeper.start(config.zookeeperEmbeddedPort(), zookeeperDir);
             log.info("in-process ZooKeeper at {}", zookeeper.connectString());
         }
-        HealthMonitor health = new HealthMonitor(() -> topology, config.health());
+        CdcSettings cdc = config.cdc();
+        Capture capture = null;
+        if (cdc.enabled()) {
+            capture = new Capture(captureConfig(config));
+            try {
+                capture.start();
+            } catch (SQLException e) {
+                closeZooKeeper(zookeeper, zookeeperDir);
+                throw new IOException("cannot prepare master " + config.master().name() + " for change capture as cdc.user "
+                        + cdc.user() + " (it needs REPLICATION and superuser rights): " + e.getMessage(), e);
+            }
+        }
+        HealthMonitor health = cdc.enabled()
+                ? new HealthMonitor(() -> topology, config.health(), cdc.database(), cdc.slot())
+                : new HealthMonitor(() -> topology, config.health());
         health.start();
         PgServer pg = new PgServer(config.listenHost(), config.listenPort(), env);
         try {
             pg.start();
         } catch (IOException e) {
             health.close();
+            if (capture != null) {
+                capture.close();
+            }
             closeZooKeeper(zookeeper, zookeeperDir);
             throw new IOException("cannot listen on " + config.listenHost() + ":" + config.listenPort()
                     + " (listen.host / listen.port): " + e.getMessage(), e);
@@ -108,7 +133,19 @@ public final class UnderstudyNode implements AutoCloseable {
             log.info("cluster {}: writes and reads go to master {} at {}:{}", config.clusterName(), master.name(),
                     master.host(), master.port());
         }
-        return new UnderstudyNode(config, topology, health, zookeeper, zookeeperDir, pg);
+        return new UnderstudyNode(config, topology, health, capture, zookeeper, zookeeperDir, pg);
+    }
+
+    /** The capture's view of the configuration: the master to read, the replicas to apply to, as cdc.user. */
+    private static CdcConfig captureConfig(ProxyConfig config) {
+        CdcSettings cdc = config.cdc();
+        NodeConfig master = config.master();
+        List<ReplicaTarget> replicas = config.replicas().stream()
+                .map(r -> new ReplicaTarget(r.name(), "jdbc:postgresql://" + r.address() + "/" + cdc.database(), cdc.user(),
+                        cdc.password().reveal()))
+                .toList();
+        return new CdcConfig(master.host(), master.port(), cdc.database(), cdc.user(), cdc.password().reveal(), cdc.slot(),
+                cdc.publication(), cdc.beaconInterval(), replicas);
     }
 
     private static Topology topology(ProxyConfig config) {
@@ -166,6 +203,9 @@ public final class UnderstudyNode implements AutoCloseable {
     public void close() {
         pg.close();
         health.close();
+        if (capture != null) {
+            capture.close();
+        }
         closeZooKeeper(zookeeper, zookeeperDir);
     }
 

@@ -73,6 +73,7 @@ class DemoIT {
                 assertTrue(rs.next());
                 assertEquals("app", rs.getString(1));
             }
+            assertTheReplicasServeWhatTheMasterTook(jdbc);
             Path psqlDir = PgTools.find("psql").getParent();
             PgTools.Result r = PgTools.run(List.of("bash", "-c", psql + " -X -A -t -c 'SELECT 6 * 7'"),
                     "not-used", Duration.ofSeconds(60), psqlDir);
@@ -89,6 +90,31 @@ class DemoIT {
             throw new AssertionError("port 7432 still accepts connections after the demo stopped");
         } catch (java.io.IOException expected) {
             // nothing listens any more
+        }
+    }
+
+    /** The demo replicates: a table made and filled through the proxy is read back from a replica. */
+    private static void assertTheReplicasServeWhatTheMasterTook(String jdbc) throws Exception {
+        try (Connection c = DriverManager.getConnection(jdbc); java.sql.Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE demo_check (id int PRIMARY KEY, v text)");
+            s.execute("INSERT INTO demo_check SELECT g, 'v' || g FROM generate_series(1, 100) g");
+            int masterPort;
+            c.setAutoCommit(false); // a read-write transaction: the master
+            try (ResultSet rs = s.executeQuery("SELECT inet_server_port()")) {
+                rs.next();
+                masterPort = rs.getInt(1);
+            }
+            c.commit();
+            c.setAutoCommit(true);
+            s.execute("SET understudy.consistency = 'eventual'");
+            Await.until("a replica answers with the master's rows", Duration.ofSeconds(60), () -> {
+                try (ResultSet rs = s.executeQuery("SELECT count(*), inet_server_port() FROM demo_check")) {
+                    rs.next();
+                    return rs.getInt(1) == 100 && rs.getInt(2) != masterPort;
+                } catch (java.sql.SQLException e) {
+                    return false; // the replica has not created the table yet (and the read went to the master)
+                }
+            });
         }
     }
 

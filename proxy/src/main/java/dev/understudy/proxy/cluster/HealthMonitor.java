@@ -43,9 +43,18 @@ public final class HealthMonitor implements AutoCloseable {
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
     private final List<Thread> threads = new ArrayList<>();
 
-    /** Checks over pgjdbc, timed by {@link System#nanoTime()}. */
+    /** Checks over pgjdbc, timed by {@link System#nanoTime()}, of nodes without change data capture. */
     public HealthMonitor(Supplier<Topology> topology, HealthConfig config) {
-        this(topology, config, node -> new JdbcProbe(node.target(), config.database(), config.timeout()),
+        this(topology, config, config.database(), null);
+    }
+
+    /**
+     * Checks over pgjdbc, timed by {@link System#nanoTime()}, logging in to {@code database}; a
+     * replica that is not a streaming standby has the position its applier recorded there for
+     * {@code cdcStream} (null: none).
+     */
+    public HealthMonitor(Supplier<Topology> topology, HealthConfig config, String database, String cdcStream) {
+        this(topology, config, node -> new JdbcProbe(node.target(), database, config.timeout(), cdcStream),
                 System::nanoTime);
     }
 

@@ -1,5 +1,6 @@
 package dev.understudy.proxy.cluster;
 
+import dev.understudy.cdc.AppliedPosition;
 import dev.understudy.proxy.backend.BackendConnection;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -25,12 +26,15 @@ final class JdbcProbe implements Probe {
     private final BackendConnection.Target target;
     private final String database;
     private final Duration timeout;
+    /** The change stream whose applied position a CDC-fed replica records; null without CDC. */
+    private final String cdcStream;
     private Connection connection;
 
-    JdbcProbe(BackendConnection.Target target, String database, Duration timeout) {
+    JdbcProbe(BackendConnection.Target target, String database, Duration timeout, String cdcStream) {
         this.target = target;
         this.database = database;
         this.timeout = timeout;
+        this.cdcStream = cdcStream;
     }
 
     @Override
@@ -52,16 +56,24 @@ final class JdbcProbe implements Probe {
     }
 
     /**
-     * THE place where a replica fed by change data capture tells its applied position. The CDC
-     * issue records, in each replica transaction, the source position it reached in a table of
-     * Understudy's own schema on that replica (for instance {@code understudy.applied_position});
-     * when it exists, read it here (the master's LSN of the last applied commit) on
-     * {@link #connection}, and return it. Until then a replica that is not a streaming standby has
-     * no known position: its lag is unknown, and {@code routing.max_replica_lag_ms} skips it.
+     * The master position a replica fed by change data capture has applied, as its applier
+     * recorded it in {@code _understudy.applied} in the same transaction as the changes (the end of
+     * the last applied commit, or of the last position beacon), read on the connection
+     * {@link #read()} just used. Unknown without CDC, or before the replica applied anything: its
+     * lag is then unknown, and {@code routing.max_replica_lag_ms} skips it.
      */
     @Override
-    public long cdcAppliedPosition() {
-        return Lsn.UNKNOWN;
+    public long cdcAppliedPosition() throws SQLException {
+        if (cdcStream == null || connection == null) {
+            return Lsn.UNKNOWN;
+        }
+        try {
+            long position = AppliedPosition.read(connection, cdcStream);
+            return position < 0 ? Lsn.UNKNOWN : position;
+        } catch (SQLException | RuntimeException e) {
+            close();
+            throw e;
+        }
     }
 
     private Connection connect() throws SQLException {

@@ -81,6 +81,31 @@ public enum ConfigKey {
                     + " are skipped only when their health check fails). Lag is measured by the health checks:"
                     + " see docs/health.md."),
 
+    CDC_ENABLED("cdc.enabled", "false", Parsers.bool(),
+            "Whether this node keeps the replicas in sync with change data capture (Debezium reading the master's"
+                    + " WAL through a logical replication slot, one applier per replica; see docs/cdc.md). false:"
+                    + " the replicas are kept in sync by something else (PostgreSQL streaming replication)."
+                    + " Until leader election lands, enable it on one node of a cluster only."),
+    CDC_DATABASE("cdc.database", "postgres", Parsers.databaseName(),
+            "The database replicated (one per cluster). With `cdc.enabled`, health checks log in to it rather"
+                    + " than `health.database`: it holds each replica's applied position."),
+    CDC_USER("cdc.user", null, Parsers.roleName(),
+            "Role that captures and applies: on the master it needs REPLICATION and superuser rights (it creates"
+                    + " a publication of all tables and event triggers that capture DDL); on the replicas, superuser"
+                    + " rights (it writes with `session_replication_role = replica`). Unset: `backend.user`."),
+    CDC_PASSWORD("cdc.password", null, Parsers.secret(),
+            "Password of `cdc.user`. Unset: `backend.password` when `cdc.user` is unset too, else empty.",
+            Trait.SECRET),
+    CDC_SLOT("cdc.slot", "understudy", Parsers.name("[a-z0-9_]+"),
+            "Logical replication slot on the master, created when missing; also the stream's name in each"
+                    + " replica's `_understudy.applied` table."),
+    CDC_PUBLICATION("cdc.publication", "understudy", Parsers.name("[a-z0-9_]+"),
+            "Publication of all tables on the master, created when missing."),
+    CDC_BEACON_INTERVAL_MS("cdc.beacon_interval_ms", "100", Parsers.millis(10),
+            "How often the capture writes a position beacon into the master's WAL, in milliseconds: an idle"
+                    + " replica's applied position follows the master's at this pace, and so does read-your-writes"
+                    + " when the master is idle."),
+
     NODES_NAME("nodes[].name", null, Parsers.name("[a-zA-Z0-9_-]+"),
             "Unique name of the node, used in logs, metrics and admin commands.",
             Trait.REQUIRED),

@@ -83,8 +83,24 @@ final class ConfigReader {
                         (Balance) values.get(ConfigKey.ROUTING_BALANCE),
                         (Consistency) values.get(ConfigKey.ROUTING_CONSISTENCY),
                         (Duration) values.get(ConfigKey.ROUTING_MAX_REPLICA_LAG_MS)),
+                cdc(values),
                 nodes,
                 users);
+    }
+
+    /** The cdc section; its role and password default to the backend's. */
+    private static CdcSettings cdc(Map<ConfigKey, Object> values) {
+        String user = (String) values.get(ConfigKey.CDC_USER);
+        Secret password = (Secret) values.get(ConfigKey.CDC_PASSWORD);
+        if (user == null) {
+            user = (String) values.get(ConfigKey.BACKEND_USER);
+            if (password == null) {
+                password = (Secret) values.get(ConfigKey.BACKEND_PASSWORD);
+            }
+        }
+        return new CdcSettings((Boolean) values.get(ConfigKey.CDC_ENABLED), (String) values.get(ConfigKey.CDC_DATABASE), user,
+                password == null ? new Secret("") : password, (String) values.get(ConfigKey.CDC_SLOT),
+                (String) values.get(ConfigKey.CDC_PUBLICATION), (Duration) values.get(ConfigKey.CDC_BEACON_INTERVAL_MS));
     }
 
     private List<NodeConfig> nodes(List<?> elements) throws ConfigException {

@@ -33,6 +33,7 @@ public record ProxyConfig(
         String zookeeperConnect,
         int zookeeperEmbeddedPort,
         RoutingConfig routing,
+        CdcSettings cdc,
         List<NodeConfig> nodes,
         List<UserConfig> users) {
 
@@ -48,6 +49,7 @@ public record ProxyConfig(
         Objects.requireNonNull(health, "health");
         Objects.requireNonNull(zookeeperConnect, "zookeeperConnect");
         Objects.requireNonNull(routing, "routing");
+        Objects.requireNonNull(cdc, "cdc");
         nodes = List.copyOf(nodes);
         users = List.copyOf(users);
     }
@@ -118,6 +120,13 @@ public record ProxyConfig(
         put(out, ConfigKey.ROUTING_BALANCE, routing.balance().configName());
         put(out, ConfigKey.ROUTING_CONSISTENCY, routing.consistency().configName());
         put(out, ConfigKey.ROUTING_MAX_REPLICA_LAG_MS, routing.maxReplicaLag().toMillis());
+        put(out, ConfigKey.CDC_ENABLED, cdc.enabled());
+        put(out, ConfigKey.CDC_DATABASE, cdc.database());
+        put(out, ConfigKey.CDC_USER, cdc.user());
+        put(out, ConfigKey.CDC_PASSWORD, cdc.password().reveal());
+        put(out, ConfigKey.CDC_SLOT, cdc.slot());
+        put(out, ConfigKey.CDC_PUBLICATION, cdc.publication());
+        put(out, ConfigKey.CDC_BEACON_INTERVAL_MS, cdc.beaconInterval().toMillis());
         for (int i = 0; i < nodes.size(); i++) {
             NodeConfig node = nodes.get(i);
             put(out, i, ConfigKey.NODES_NAME, node.name());

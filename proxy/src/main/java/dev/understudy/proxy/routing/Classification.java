@@ -50,6 +50,11 @@ public record Classification(
         BEGIN_READ_ONLY,
         /** SET TRANSACTION READ ONLY (inside the current transaction). */
         SET_READ_ONLY,
+        /**
+         * SET TRANSACTION READ WRITE, or SET transaction_read_only to anything but on: the current
+         * transaction may write (PostgreSQL allows it before the transaction's first query).
+         */
+        SET_READ_WRITE,
         COMMIT,
         ROLLBACK
     }

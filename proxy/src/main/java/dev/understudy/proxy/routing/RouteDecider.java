@@ -72,6 +72,7 @@ public final class RouteDecider {
                     }
                 }
                 case SET_READ_ONLY -> open = open == null ? null : Boolean.TRUE;
+                case SET_READ_WRITE -> open = open == null ? null : Boolean.FALSE;
                 case COMMIT, ROLLBACK -> {
                     if (Boolean.FALSE.equals(open)) {
                         return false;

@@ -204,6 +204,9 @@ public final class StatementClassifier {
                 }
                 CallSites.Kind kind = tok.identifier() && i + 1 < t.size() && t.get(i + 1).punct("(")
                         ? CallSites.kind(t, i) : CallSites.Kind.SYNTAX;
+                if (kind == CallSites.Kind.SYNTAX && readsCatalog(t, i)) {
+                    route(Route.MASTER);
+                }
                 if (kind == CallSites.Kind.CALL) {
                     call(tok.text(), functions);
                 } else if (kind == CallSites.Kind.UNSURE) {
@@ -285,9 +288,20 @@ public final class StatementClassifier {
                 if ("only".equals(mode)) {
                     transactions.add(TransactionControl.SET_READ_ONLY);
                 } else if ("write".equals(mode)) {
+                    transactions.add(TransactionControl.SET_READ_WRITE);
                     route(Route.MASTER); // a transaction that was read-only becomes one that may write
                 }
-            } else if (!second.equals("local")) {
+                return;
+            }
+            int variable = second.equals("local") || second.equals("session") ? 2 : 1;
+            if (word(t, variable).equals("transaction_read_only")) {
+                String value = word(t, variable + 2); // SET transaction_read_only = | TO value
+                if (!(value.equals("on") || value.equals("true") || value.equals("yes") || value.equals("1"))) {
+                    transactions.add(TransactionControl.SET_READ_WRITE);
+                    route(Route.MASTER);
+                }
+            }
+            if (!second.equals("local")) {
                 sessionState = true; // SET, SET SESSION, SET SESSION CHARACTERISTICS: every connection
             }
         }
@@ -441,6 +455,34 @@ public final class StatementClassifier {
      * Whether the name at {@code i} is qualified by a schema other than the session's temporary one
      * ({@code other.t}, not {@code pg_temp.t}): it cannot name a temporary table.
      */
+    /**
+     * Whether the token names a system catalog or view ({@code pg_class}, {@code pg_catalog.pg_type},
+     * {@code information_schema.columns}, ...). Replicas fed by change data capture have catalogs of
+     * their own: the same tables under other OIDs, so a catalog read must see the master's (psql's
+     * {@code \d} reads an OID, then reads by it). Not catalog reads: a type after {@code ::}, a
+     * function called through {@code pg_catalog.}, an operator in {@code OPERATOR(pg_catalog.+)}.
+     */
+    private static boolean readsCatalog(List<Token> t, int i) {
+        Token tok = t.get(i);
+        if (tok.type() != SqlLexer.Type.WORD || (i > 0 && t.get(i - 1).punct("::"))) {
+            return false;
+        }
+        String name = tok.text();
+        boolean qualifier = i + 1 < t.size() && t.get(i + 1).punct(".");
+        if (name.equals("information_schema")) {
+            return qualifier;
+        }
+        if (!name.startsWith("pg_") || isTempSchema(name)) {
+            return false;
+        }
+        if (qualifier) { // pg_catalog.x: a catalog read unless x is a called function, a type or an operator
+            boolean call = i + 3 < t.size() && t.get(i + 2).identifier() && t.get(i + 3).punct("(");
+            boolean operator = i >= 2 && t.get(i - 1).punct("(") && t.get(i - 2).word("operator");
+            return !call && !operator && i + 2 < t.size() && t.get(i + 2).identifier();
+        }
+        return !(i > 0 && t.get(i - 1).punct(".")); // not a column of that name: t.pg_x
+    }
+
     private static boolean inOtherSchema(List<Token> t, int i) {
         return i >= 2 && t.get(i - 1).punct(".") && t.get(i - 2).identifier() && !isTempSchema(t.get(i - 2).text());
     }

@@ -54,6 +54,8 @@ import org.slf4j.LoggerFactory;
 final class Router implements BackendLink.Owner {
 
     private static final Logger log = LoggerFactory.getLogger(Router.class);
+    /** SQLSTATE read_only_sql_transaction. */
+    private static final String READ_ONLY_SQL_TRANSACTION = "25006";
     /** How much of an unfinished extended-protocol unit is held before it is sent on its own. */
     private static final int HOLD_LIMIT = 256 * 1024;
     private static final Duration EXCHANGE_TIMEOUT = Duration.ofSeconds(30);
@@ -419,6 +421,14 @@ final class Router implements BackendLink.Owner {
             // after relaying it): a transaction the client saw end must not keep the session here
             settle(current);
             inTransaction = current.status() != 'I';
+        }
+        if (inTransaction && current.role() == BackendLink.Role.REPLICA
+                && batch.classification().transactions().contains(TransactionControl.SET_READ_WRITE)) {
+            // a replica fed by change data capture accepts writes: a read-only transaction there stays one
+            reject(BackendCodec.error("ERROR", READ_ONLY_SQL_TRANSACTION,
+                    "cannot make a read-only transaction served by a replica read-write", null,
+                    "Begin the transaction without READ ONLY to write in it."));
+            return null;
         }
         BackendLink link = linkFor(decide(inTransaction));
         if (link != current) {

@@ -57,6 +57,14 @@ class ProxyConfigTest {
                   balance: least-outstanding
                   consistency: eventual
                   max_replica_lag_ms: 2500
+                cdc:
+                  enabled: true
+                  database: app
+                  user: capture
+                  password: capture-secret
+                  slot: s1
+                  publication: p1
+                  beacon_interval_ms: 250
                 nodes:
                   - name: pg1
                     host: 10.0.0.5
@@ -82,6 +90,7 @@ class ProxyConfigTest {
                 new HealthConfig(Duration.ofMillis(200), Duration.ofMillis(800), 5, "health"),
                 "zk1:2181,zk2:2181/understudy", 0,
                 new RoutingConfig(false, Balance.LEAST_OUTSTANDING, Consistency.EVENTUAL, Duration.ofMillis(2500)),
+                new CdcSettings(true, "app", "capture", new Secret("capture-secret"), "s1", "p1", Duration.ofMillis(250)),
                 List.of(new NodeConfig("pg1", "10.0.0.5", 5432, Role.MASTER),
                         new NodeConfig("pg2", "10.0.0.6", 5433, Role.REPLICA, 3)),
                 List.of(new UserConfig("app", new Secret(VERIFIER), false),
@@ -106,6 +115,7 @@ class ProxyConfigTest {
         assertEquals(0, config.zookeeperEmbeddedPort());
         assertEquals(HealthConfig.defaults(), config.health());
         assertEquals(Duration.ZERO, config.routing().maxReplicaLag());
+        assertEquals(CdcSettings.disabled(config.backendUser(), config.backendPassword()), config.cdc());
         assertEquals(List.of(new NodeConfig("pg1", "db1", 5432, Role.MASTER)), config.nodes());
         assertEquals(List.of(new UserConfig("app", new Secret("app-password"), false)), config.users());
     }

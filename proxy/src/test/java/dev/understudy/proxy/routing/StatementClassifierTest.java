@@ -36,6 +36,12 @@ class StatementClassifierTest {
             COPY t TO STDOUT                                                     | READ
             COPY (SELECT * FROM t) TO STDOUT WITH (FORMAT csv)                   | READ
             SELECT * FROM t FOR READ ONLY                                        | READ
+            SELECT oid, relname FROM pg_class WHERE relname = 't'                | MASTER
+            SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_namespace n ON true  | MASTER
+            SELECT column_name FROM information_schema.columns                   | MASTER
+            SELECT pg_catalog.lower(x), y::pg_catalog.text FROM t                | READ
+            SELECT x::pg_lsn, t.pg_size FROM t                                   | READ
+            SELECT * FROM t WHERE a OPERATOR(pg_catalog.=) 1                     | READ
             SELECT * FROM t FOR UPDATE                                           | MASTER
             SELECT * FROM t FOR NO KEY UPDATE                                    | MASTER
             SELECT * FROM t FOR SHARE                                            | MASTER
@@ -122,6 +128,9 @@ class StatementClassifierTest {
             BEGIN ISOLATION LEVEL READ COMMITTED           | BEGIN
             START TRANSACTION READ WRITE                   | BEGIN
             SET TRANSACTION READ ONLY                      | SET_READ_ONLY
+            SET TRANSACTION ISOLATION LEVEL SERIALIZABLE, READ WRITE              | SET_READ_WRITE
+            SET transaction_read_only = off                | SET_READ_WRITE
+            SET LOCAL transaction_read_only TO false       | SET_READ_WRITE
             COMMIT                                         | COMMIT
             END                                            | COMMIT
             ROLLBACK                                       | ROLLBACK
