@@ -57,6 +57,7 @@ final class Applier implements AutoCloseable {
     private volatile long applied = -1;
     /** Each table's key columns on the replica, as of the stream's point (cleared by DDL and on reconnect). */
     private final TableKeys keys = new TableKeys();
+    private final RowBatch rows = new RowBatch();
     /** Told the recorded position each time the applier (re)attaches: it needs the stream from there. */
     private final LongConsumer attached;
 
@@ -203,6 +204,7 @@ final class Applier implements AutoCloseable {
                         switch (op) {
                             case Change change -> apply(c, change);
                             case Ddl ddl -> {
+                                rows.flush();
                                 apply(c, ddl);
                                 keys.clear();
                             }
@@ -211,6 +213,7 @@ final class Applier implements AutoCloseable {
                 }
                 reached = e.position();
             }
+            rows.flush();
             if (reached == recorded) {
                 c.rollback();
                 applied = recorded;
@@ -224,6 +227,7 @@ final class Applier implements AutoCloseable {
             c.commit();
             applied = reached;
         } catch (SQLException e) {
+            rows.discard();
             rollbackQuietly(c);
             throw e;
         }
@@ -245,7 +249,7 @@ final class Applier implements AutoCloseable {
                     params.append('?');
                     values.add(col.getValue());
                 }
-                execute(c, sql.append(") VALUES (").append(params).append(')').toString(), values, table);
+                rows.add(c, sql.append(") VALUES (").append(params).append(')').toString(), values, table);
             }
             case UPDATE -> {
                 if (change.after().isEmpty()) {
@@ -261,14 +265,15 @@ final class Applier implements AutoCloseable {
                     values.add(col.getValue());
                 }
                 sql.append(where(c, change, values));
-                execute(c, sql.toString(), values, table);
+                rows.add(c, sql.toString(), values, table);
             }
             case DELETE -> {
                 List<String> values = new ArrayList<>();
                 String sql = "DELETE FROM " + table + where(c, change, values);
-                execute(c, sql, values, table);
+                rows.add(c, sql, values, table);
             }
             case TRUNCATE -> {
+                rows.flush();
                 try (Statement s = c.createStatement()) {
                     s.execute("TRUNCATE ONLY " + table + " CASCADE");
                 }
@@ -353,17 +358,60 @@ final class Applier implements AutoCloseable {
         }
     }
 
-    /** Runs a row change, which must touch exactly one row: otherwise the replica diverged from the master. */
-    private static void execute(Connection c, String sql, List<String> values, String table) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
+    /**
+     * Row changes in a row with the same statement text (the same table, kind and columns), sent
+     * together, one round trip for many, and checked one by one: each must touch exactly one row,
+     * or the replica diverged from the master. Whatever must run in order with them (DDL, TRUNCATE,
+     * the position's upsert) flushes it first.
+     */
+    private static final class RowBatch {
+        private static final int MAX = 1_000;
+        private PreparedStatement statement;
+        private String sql;
+        private String table;
+        private int size;
+
+        void add(Connection c, String sql, List<String> values, String table) throws SQLException {
+            if (!sql.equals(this.sql) || size >= MAX) {
+                flush();
+                statement = c.prepareStatement(sql);
+                this.sql = sql;
+                this.table = table;
+            }
             for (int i = 0; i < values.size(); i++) {
-                ps.setObject(i + 1, values.get(i), Types.OTHER);
+                statement.setObject(i + 1, values.get(i), Types.OTHER);
             }
-            int rows = ps.executeUpdate();
-            if (rows != 1) {
-                throw new SQLException("replica diverged: a change to " + table + " matched " + rows + " rows instead of 1",
-                        "UU001");
+            statement.addBatch();
+            size++;
+        }
+
+        void flush() throws SQLException {
+            if (statement == null) {
+                return;
             }
+            try {
+                for (int rows : statement.executeBatch()) {
+                    if (rows != 1) {
+                        throw new SQLException("replica diverged: a change to " + table + " matched " + rows
+                                + " rows instead of 1", "UU001");
+                    }
+                }
+            } finally {
+                discard();
+            }
+        }
+
+        void discard() {
+            if (statement != null) {
+                try {
+                    statement.close();
+                } catch (SQLException ignored) {
+                    // the connection is being given up on
+                }
+            }
+            statement = null;
+            sql = null;
+            size = 0;
         }
     }
 

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Change data capture against PostgreSQL's own logical replication, same run, same servers:
+# apply throughput of a backlog (single-row and 10-row transactions) and per-row lag under a
+# paced load, with ratios. See docs/benchmarks.md.
+# Usage: bench/cdc.sh [single-row backlog] [10-row backlog] [paced tx/s] [paced seconds]
+#        (defaults 20000 2000 1000 10; about 2 minutes)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jdk=$(bin/find-jdk)
+cp=$(mktemp)
+trap 'rm -f "$cp"' EXIT
+./mvnw -q -B -ntp -pl cdc -am -DskipTests test-compile dependency:build-classpath \
+  -Dmdep.includeScope=test -Dmdep.outputFile="$cp"
+echo "load average before: $(uptime | sed 's/.*load average: //')"
+"$jdk/bin/java" -cp "cdc/target/test-classes:cdc/target/classes:$(cat "$cp")" dev.understudy.cdc.CdcBenchmark "$@" \
+  2> >(grep -v -E ' (INFO|DEBUG) ' >&2)
+echo "load average after: $(uptime | sed 's/.*load average: //')"
