@@ -63,10 +63,7 @@ public final class CdcBenchmark {
         Capture capture = new Capture(config);
         capture.start();
         try {
-            await(replica, "u_single", singles);
-            await(replica, "u_multi", (long) multis * MULTI_ROWS);
-            paced(master, "u_paced", rate, seconds);
-            await(replica, "u_paced", (long) rate * seconds);
+            consume(master, replica, "u", singles, multis, rate, seconds);
         } finally {
             capture.close();
         }
@@ -82,14 +79,20 @@ public final class CdcBenchmark {
         backlog(master, "n", singles, multis);
         exec(replica, "ALTER SUBSCRIPTION native_sub ENABLE");
         try {
-            await(replica, "n_single", singles);
-            await(replica, "n_multi", (long) multis * MULTI_ROWS);
-            paced(master, "n_paced", rate, seconds);
-            await(replica, "n_paced", (long) rate * seconds);
+            consume(master, replica, "n", singles, multis, rate, seconds);
         } finally {
             exec(replica, "ALTER SUBSCRIPTION native_sub DISABLE");
         }
         return measure(replica, "n", singles, multis);
+    }
+
+    /** While the consumer runs: waits until the backlog arrived, then writes the paced load and waits for it. */
+    private static void consume(PgServer master, PgServer replica, String prefix, int singles, int multis, int rate,
+                                int seconds) throws Exception {
+        await(replica, prefix + "_single", singles);
+        await(replica, prefix + "_multi", (long) multis * MULTI_ROWS);
+        paced(master, prefix + "_paced", rate, seconds);
+        await(replica, prefix + "_paced", (long) rate * seconds);
     }
 
     /** Writes the backlog while nothing consumes it (synchronous_commit off: only its speed changes). */

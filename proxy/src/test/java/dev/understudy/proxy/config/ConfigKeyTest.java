@@ -61,7 +61,7 @@ class ConfigKeyTest {
     void onlyPasswordsAreSecret() {
         List<ConfigKey> secrets = Arrays.stream(ConfigKey.values()).filter(ConfigKey::secret).toList();
 
-        assertEquals(List.of(ConfigKey.BACKEND_PASSWORD, ConfigKey.USERS_PASSWORD), secrets);
+        assertEquals(List.of(ConfigKey.BACKEND_PASSWORD, ConfigKey.CDC_PASSWORD, ConfigKey.USERS_PASSWORD), secrets);
     }
 
     @Test
