@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -249,23 +250,33 @@ final class Applier implements AutoCloseable {
                     params.append('?');
                     values.add(col.getValue());
                 }
-                rows.add(c, sql.append(") VALUES (").append(params).append(')').toString(), values, table);
+                // the master's values, identity columns included (GENERATED ALWAYS refuses them otherwise)
+                rows.add(c, sql.append(") OVERRIDING SYSTEM VALUE VALUES (").append(params).append(')').toString(), values, table);
             }
             case UPDATE -> {
-                if (change.after().isEmpty()) {
-                    return;
-                }
+                List<String> keyValues = new ArrayList<>();
+                String where = where(c, change, keyValues);
+                // a key column keeps its value unless the key changed: not set (GENERATED ALWAYS
+                // identity columns refuse any value but DEFAULT)
+                List<String> key = keys.get(c, change.table());
+                Map<String, String> old = change.before().isEmpty() ? change.after() : change.before();
                 List<String> values = new ArrayList<>();
                 StringBuilder sql = new StringBuilder("UPDATE ").append(table).append(" SET ");
                 for (Map.Entry<String, String> col : change.after().entrySet()) {
+                    if (key.contains(col.getKey()) && Objects.equals(col.getValue(), old.get(col.getKey()))) {
+                        continue;
+                    }
                     if (!values.isEmpty()) {
                         sql.append(", ");
                     }
                     sql.append(StreamEvent.TableName.quote(col.getKey())).append(" = ?");
                     values.add(col.getValue());
                 }
-                sql.append(where(c, change, values));
-                rows.add(c, sql.toString(), values, table);
+                if (values.isEmpty()) {
+                    return; // nothing but the unchanged key
+                }
+                values.addAll(keyValues);
+                rows.add(c, sql.append(where).toString(), values, table);
             }
             case DELETE -> {
                 List<String> values = new ArrayList<>();

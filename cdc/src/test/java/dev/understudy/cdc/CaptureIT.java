@@ -117,6 +117,35 @@ class CaptureIT {
     }
 
     @Test
+    void aReplicaAboutToTakeWritesMovesItsSequencesPastItsRows() throws Exception {
+        MasterSetup.prepare(config()); // the DDL below is captured, whichever test ran first
+        try (Connection m = master.connect(); Statement s = m.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS app.seq_serial (id serial PRIMARY KEY, v text)");
+            s.execute("CREATE TABLE IF NOT EXISTS app.seq_identity (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v text)");
+        }
+        Capture capture = new Capture(config());
+        capture.start();
+        try (Connection m = master.connect(); Statement s = m.createStatement()) {
+            s.execute("INSERT INTO app.seq_serial (v) SELECT 'r' || g FROM generate_series(1, 50) g");
+            s.execute("INSERT INTO app.seq_identity (v) SELECT 'r' || g FROM generate_series(1, 70) g");
+            awaitCaughtUp(capture, m);
+        } finally {
+            capture.close();
+        }
+        // on r1, as if it were promoted; rolled back, so that it still equals the master
+        try (Connection r = r1.connect(); Statement s = r.createStatement()) {
+            r.setAutoCommit(false);
+            SQLException collision = assertThrows(SQLException.class, () -> s.execute("INSERT INTO app.seq_serial (v) VALUES ('new')"));
+            assertEquals("23505", collision.getSQLState(), "without the move the replica's sequence is behind its rows");
+            r.rollback();
+            assertTrue(Sequences.advanceToData(r) >= 2);
+            s.execute("INSERT INTO app.seq_serial (v) VALUES ('new')");
+            s.execute("INSERT INTO app.seq_identity (v) VALUES ('new')");
+            r.rollback();
+        }
+    }
+
+    @Test
     void selectIntoAPermanentTableIsRefusedAndATemporaryOneIsNot() throws Exception {
         MasterSetup.prepare(config());
         try (Connection app = master.connectAsApp(); Statement s = app.createStatement()) {
@@ -157,7 +186,13 @@ class CaptureIT {
                             p.destroyForcibly(); // SIGKILL: no shutdown hook, nothing flushed
                         }
                     });
+                    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
                     while (p.isAlive()) {
+                        if (System.nanoTime() > deadline) {
+                            p.destroyForcibly();
+                            throw new AssertionError("r1's position did not move within 120 s: see " + "target/capture-process-"
+                                    + processes + ".log");
+                        }
                         workload.run(m, 20);
                     }
                     killer.join();
