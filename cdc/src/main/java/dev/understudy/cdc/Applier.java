@@ -259,7 +259,7 @@ final class Applier implements AutoCloseable {
                 // a key column keeps its value unless the key changed: not set (GENERATED ALWAYS
                 // identity columns refuse any value but DEFAULT)
                 List<String> key = keys.get(c, change.table());
-                Map<String, String> old = change.before().isEmpty() ? change.after() : change.before();
+                Map<String, String> old = oldKeyValues(change);
                 List<String> values = new ArrayList<>();
                 StringBuilder sql = new StringBuilder("UPDATE ").append(table).append(" SET ");
                 for (Map.Entry<String, String> col : change.after().entrySet()) {
@@ -320,7 +320,7 @@ final class Applier implements AutoCloseable {
             }
             return " WHERE ctid = (SELECT ctid FROM " + table + " WHERE " + cond + " LIMIT 1)";
         }
-        Map<String, String> old = change.before().isEmpty() ? change.after() : change.before();
+        Map<String, String> old = oldKeyValues(change);
         for (String column : key) {
             String value = old.get(column);
             if (value == null) {
@@ -330,6 +330,11 @@ final class Applier implements AutoCloseable {
             values.add(value);
         }
         return cond.toString();
+    }
+
+    /** Where the old row's key values are: the old row when the master logged one (a DELETE, a key change), else the new row. */
+    private static Map<String, String> oldKeyValues(Change change) {
+        return change.before().isEmpty() ? change.after() : change.before();
     }
 
     /**

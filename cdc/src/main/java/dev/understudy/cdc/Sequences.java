@@ -54,12 +54,11 @@ public final class Sequences {
         }
         int moved = 0;
         for (Fed f : fed) {
+            // past the largest value: unless nextval would already return more (is_called: it returns last_value + increment)
             String sql = "SELECT setval(?::regclass, m) FROM (SELECT max(" + f.column() + ")::bigint AS m FROM " + f.table()
-                    + ") x, pg_sequences p WHERE m IS NOT NULL AND format('%I.%I', p.schemaname, p.sequencename)::regclass = ?::regclass"
-                    + " AND m > coalesce(p.last_value, p.start_value - 1)";
+                    + ") x, " + f.sequence() + " s WHERE m > s.last_value OR (m = s.last_value AND NOT s.is_called)";
             try (PreparedStatement ps = c.prepareStatement(sql)) {
                 ps.setString(1, f.sequence());
-                ps.setString(2, f.sequence());
                 try (ResultSet rs = ps.executeQuery()) {
                     if (rs.next()) {
                         moved++;

@@ -8,7 +8,8 @@ import java.util.Locale;
  * Splits PostgreSQL query text into its statements, the way the server does: a semicolon ends a
  * statement unless it sits in a string ('...', E'...' with backslash escapes), a dollar-quoted
  * string ($tag$...$tag$), a quoted identifier or a comment (-- to the end of the line, nested
- * block comments).
+ * block comments). The proxy's routing lexer knows the same quoting rules; module cdc may not use
+ * module proxy, and needs only statement boundaries and leading words.
  */
 final class SqlStatements {
 

@@ -84,9 +84,8 @@ class CaptureIT {
     void replicasEqualTheMasterAfterARandomWorkloadARestartAndAReplicaOutage() throws Exception {
         long seed = System.nanoTime();
         System.out.println("CaptureIT seed " + seed);
-        Workload workload = new Workload(new Random(seed));
         try (Connection m = master.connect(); Connection app = master.connectAsApp()) {
-            workload.app = app;
+            Workload workload = new Workload(new Random(seed), app);
             Capture capture = new Capture(config());
             capture.start();
             try {
@@ -161,9 +160,8 @@ class CaptureIT {
     void aCaptureKilledWithSigkillMidStreamResumesWithNothingLostOrDoubled() throws Exception {
         long seed = System.nanoTime();
         System.out.println("CaptureIT kill -9 seed " + seed);
-        Workload workload = new Workload(new Random(seed));
         try (Connection m = master.connect(); Connection app = master.connectAsApp()) {
-            workload.app = app;
+            Workload workload = new Workload(new Random(seed), app);
             for (int round = 0; round < 2; round++) {
                 if (round == 0) {
                     // with r2 away the slot stays at r2's position while r1 goes ahead: the next
@@ -320,10 +318,11 @@ class CaptureIT {
         private static final AtomicLong IDS = new AtomicLong();
         private final Random random;
         /** The master as role app, simple protocol: DDL on tables of its own, query strings of several statements. */
-        Connection app;
+        private final Connection app;
 
-        Workload(Random random) {
+        Workload(Random random, Connection app) {
             this.random = random;
+            this.app = app;
         }
 
         void run(Connection m, int transactions) throws SQLException {
