@@ -26,29 +26,40 @@ public final class AppliedPosition {
             GRANT USAGE ON SCHEMA _understudy TO PUBLIC;
             GRANT SELECT ON _understudy.applied TO PUBLIC""";
 
+    /** Records a position the stream reached (never moving back). */
     static final String UPSERT = """
             INSERT INTO _understudy.applied AS a (stream, position, applied_at) VALUES (?, ?, clock_timestamp())
             ON CONFLICT (stream) DO UPDATE SET position = excluded.position, applied_at = excluded.applied_at
             WHERE a.position < excluded.position""";
 
+    /** Records the position a seed starts the stream from (which may be below a stale one it replaces). */
+    static final String SEEDED = """
+            INSERT INTO _understudy.applied AS a (stream, position, applied_at) VALUES (?, ?, clock_timestamp())
+            ON CONFLICT (stream) DO UPDATE SET position = excluded.position, applied_at = excluded.applied_at""";
+
     private AppliedPosition() {}
 
     /**
      * Creates the table if the replica lacks it, readable by every role (every proxy's health check
-     * reads it, as the proxy's own role), and the stream's row (position -1) if it has none.
+     * reads it, as the proxy's own role). A stream's row comes with the replica's seed.
      */
-    static void create(Connection c, String stream) throws SQLException {
+    static void create(Connection c) throws SQLException {
         try (Statement s = c.createStatement()) {
             s.execute(CREATE);
         }
-        try (PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO _understudy.applied (stream, position) VALUES (?, -1) ON CONFLICT DO NOTHING")) {
+    }
+
+    /** Whether the replica has a row for the stream: it is Understudy's, seeded for it before. */
+    static boolean has(Connection c, String stream) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(QUERY)) {
             ps.setString(1, stream);
-            ps.executeUpdate();
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
         }
     }
 
-    /** The stream's recorded position, its row locked until the transaction ends ({@link #create} made the row). */
+    /** The stream's recorded position, its row locked until the transaction ends (the seed made the row). */
     static long lock(Connection c, String stream) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(QUERY + " FOR UPDATE")) {
             ps.setString(1, stream);

@@ -32,9 +32,18 @@ import org.slf4j.MDC;
  * skipped. Row changes are applied with {@code session_replication_role = replica}, so the
  * replica's triggers and foreign keys do not act a second time on what the master already did.
  *
+ * <p>A replica that has no position yet (a new, empty one) or whose position the stream can no
+ * longer continue from (the slot has moved past it) is first {@linkplain Seed seeded} from a
+ * snapshot of the master. While it is seeded it holds the slot where it is, so that the stream
+ * still has everything after the snapshot.
+ *
  * <p>When the replica cannot be reached the applier drops what it holds and keeps trying to
  * reconnect; {@link Capture} then replays the stream from the replication slot, which the master
- * keeps until every replica has recorded it.
+ * keeps until every replica has recorded it, or until a replica falls further behind than the
+ * retention: it is then dropped from the stream (it no longer holds the slot) and marked for a
+ * re-seed, which happens when it is back. A replica the applier cannot apply the stream to
+ * (diverged from the master) is dropped and re-seeded the same way, after a pause that grows
+ * with each failure.
  */
 final class Applier implements AutoCloseable {
 
@@ -45,40 +54,45 @@ final class Applier implements AutoCloseable {
     private static final int GROUP_TRANSACTIONS = 256;
     private static final int GROUP_CHANGES = 4_096;
     private static final Duration RETRY = Duration.ofMillis(500);
+    private static final Duration FIRST_FAILURE_PAUSE = Duration.ofSeconds(5);
+    private static final Duration LONGEST_FAILURE_PAUSE = Duration.ofMinutes(5);
 
-    /** Where an applier stands. */
-    enum State { CONNECTING, STREAMING, DETACHED, FAILED, CLOSED }
-
+    private final CdcConfig config;
     private final ReplicaTarget target;
     private final String stream;
     private final HikariDataSource pool;
     private final BlockingQueue<StreamEvent> queue = new ArrayBlockingQueue<>(QUEUE);
     private final Thread thread;
-    private volatile State state = State.CONNECTING;
+    private volatile ReplicaState state = ReplicaState.CONNECTING;
     private volatile long applied = -1;
+    /** Dropped from the stream (too far behind, or failed): holds no slot, and is seeded again before it streams. */
+    private volatile boolean reseed;
+    private int failures;
+    private long lastFailure;
     /** Each table's key columns on the replica, as of the stream's point (cleared by DDL and on reconnect). */
     private final TableKeys keys = new TableKeys();
     private final RowBatch rows = new RowBatch();
     /** Told the recorded position each time the applier (re)attaches: it needs the stream from there. */
     private final LongConsumer attached;
 
-    Applier(ReplicaTarget target, String stream, LongConsumer attached) {
+    Applier(CdcConfig config, ReplicaTarget target, LongConsumer attached) {
+        this.config = config;
         this.target = target;
-        this.stream = stream;
+        this.stream = config.slot();
         this.attached = attached;
-        HikariConfig config = new HikariConfig();
-        config.setPoolName("applier-" + target.name());
-        config.setJdbcUrl(target.jdbcUrl());
-        config.setUsername(target.user());
-        config.setPassword(target.password());
-        config.setMaximumPoolSize(1);
-        config.setMinimumIdle(0);
-        config.setAutoCommit(false);
-        config.setConnectionTimeout(RETRY.toMillis() * 4);
-        config.setInitializationFailTimeout(-1); // a replica that is down at start is no error: it is retried
-        config.setConnectionInitSql("SET session_replication_role = replica");
-        config.addDataSourceProperty("ApplicationName", "understudy-applier");
-        this.pool = new HikariDataSource(config);
+        HikariConfig hikari = new HikariConfig();
+        hikari.setPoolName("applier-" + target.name());
+        hikari.setJdbcUrl(target.jdbcUrl());
+        hikari.setUsername(target.user());
+        hikari.setPassword(target.password());
+        hikari.setMaximumPoolSize(1);
+        hikari.setMinimumIdle(0);
+        hikari.setAutoCommit(false);
+        hikari.setConnectionTimeout(RETRY.toMillis() * 4);
+        hikari.setInitializationFailTimeout(-1); // a replica that is down at start is no error: it is retried
+        hikari.setConnectionInitSql("SET session_replication_role = replica");
+        hikari.addDataSourceProperty("ApplicationName", "understudy-applier");
+        this.pool = new HikariDataSource(hikari);
         this.thread = Thread.ofPlatform().name("applier-" + target.name()).daemon().unstarted(this::run);
     }
 
@@ -95,13 +109,51 @@ final class Applier implements AutoCloseable {
         return applied;
     }
 
+    ReplicaState state() {
+        ReplicaState s = state;
+        return reseed && (s == ReplicaState.CONNECTING || s == ReplicaState.STREAMING || s == ReplicaState.DETACHED)
+                ? ReplicaState.DROPPED : s;
+    }
+
+    /**
+     * How far the master's slot must keep the stream for this replica: its applied position; -1
+     * (everything) while it is seeded, so that the stream keeps what follows the snapshot; nothing
+     * ({@code Long.MAX_VALUE}) once it is dropped from the stream.
+     */
+    long holds() {
+        if (state == ReplicaState.SEEDING) {
+            return -1;
+        }
+        return reseed ? Long.MAX_VALUE : applied;
+    }
+
+    /**
+     * Drops the replica from the stream, marked for a re-seed, when it is unreachable and further
+     * behind {@code masterPosition} than the retention allows. A replica that can be reached is
+     * catching up, however far behind a large transaction (or a long stop of the capture) left
+     * it, and is never dropped. {@code floor} is where the slot stood when the capture started: a
+     * replica whose position is not known yet is at least there, or it will be seeded anyway.
+     */
+    void dropIfBehind(long masterPosition, long floor) {
+        if (reseed || masterPosition < 0 || state != ReplicaState.DETACHED) {
+            return;
+        }
+        long behind = masterPosition - Math.max(applied, floor);
+        if (behind > config.retentionBytes()) {
+            reseed = true;
+            log.warn("replica {} is away and {} MB behind the master, more than the retention of {} MB: dropped from the"
+                    + " stream, it no longer holds the master's WAL and will be seeded again when it is back", target.name(),
+                    behind >> 20, config.retentionBytes() >> 20);
+        }
+    }
+
     /**
      * Hands the applier the next event; waits while its queue is full. Returns false, dropping the
      * event, when the applier is not streaming (it will be given the stream again from its own
      * position once it is).
      */
     boolean offer(StreamEvent event) throws InterruptedException {
-        while (state == State.STREAMING) {
+        while (streaming()) {
             if (queue.offer(event, 100, TimeUnit.MILLISECONDS)) {
                 return true;
             }
@@ -109,61 +161,111 @@ final class Applier implements AutoCloseable {
         return false;
     }
 
+    private boolean streaming() {
+        return state == ReplicaState.STREAMING && !reseed;
+    }
+
     private void run() {
         MDC.put("node", target.name());
         try {
-            while (state != State.CLOSED && state != State.FAILED) {
+            while (state != ReplicaState.CLOSED) {
                 try (Connection c = pool.getConnection()) {
                     attach(c);
                     applyLoop(c);
-                } catch (SQLException e) {
-                    if (state == State.CLOSED) {
+                } catch (SQLException | RuntimeException e) {
+                    if (state == ReplicaState.CLOSED) {
                         break;
                     }
-                    if (connectionLost(e)) {
+                    if (e instanceof SQLException sql && connectionLost(sql)) {
                         detach("cannot reach it: " + e.getMessage());
-                        sleep(RETRY);
+                        Thread.sleep(RETRY);
                     } else {
-                        fail(e);
+                        Thread.sleep(fail(e));
                     }
-                } catch (InterruptedException e) {
-                    break;
                 }
             }
+        } catch (InterruptedException e) {
+            // closed
         } finally {
             MDC.remove("node");
         }
     }
 
+    /**
+     * Reads the replica's recorded position and seeds it first if the stream cannot continue from
+     * there: it has none (a new replica), it was dropped from the stream, or the master's slot has
+     * moved past it (it was dropped by an earlier run, or restored from an old backup).
+     */
     private void attach(Connection c) throws SQLException {
-        AppliedPosition.create(c, stream);
-        applied = AppliedPosition.read(c, stream);
-        c.commit();
         keys.clear();
         queue.clear();
-        state = State.STREAMING;
+        try (Connection master = config.connectToMaster("understudy-applier")) {
+            refuseTheMaster(c, master);
+            AppliedPosition.create(c);
+            long recorded = AppliedPosition.read(c, stream);
+            boolean ours = AppliedPosition.has(c, stream);
+            c.commit();
+            if (!reseed) {
+                applied = recorded; // holds the slot here from now on, before the slot is read
+            }
+            long slot = MasterSetup.slotPosition(master, config.slot());
+            if (reseed || !ours || recorded < slot) {
+                if (ours && !reseed) {
+                    log.warn("replica {} is at {}, behind the stream's start at {}: it will be seeded again", target.name(),
+                            Lsns.format(recorded), Lsns.format(slot));
+                }
+                state = ReplicaState.SEEDING;
+                applied = Seed.run(config, c, target.name(), stream, ours);
+                reseed = false;
+            }
+        }
+        state = ReplicaState.STREAMING;
         log.info("applier for replica {} streaming from position {}", target.name(), Lsns.format(applied));
         attached.accept(applied);
     }
 
+    /** A replica URL that names the master by mistake would feed the master its own changes, and a seed would empty it. */
+    private void refuseTheMaster(Connection replica, Connection master) throws SQLException {
+        String sql = "SELECT system_identifier::text FROM pg_control_system()";
+        if (MasterSchema.column(master, sql).equals(MasterSchema.column(replica, sql))) {
+            throw new SQLException("replica " + target.name() + " is the master itself (same system identifier): check its URL",
+                    "55000");
+        }
+    }
+
     private void detach(String why) {
-        if (state == State.STREAMING || state == State.CONNECTING) {
+        if (state == ReplicaState.STREAMING || state == ReplicaState.CONNECTING) {
             log.warn("applier for replica {} detached: {}", target.name(), why);
         }
-        state = State.DETACHED;
+        state = ReplicaState.DETACHED;
         queue.clear();
     }
 
-    private void fail(Exception e) {
-        state = State.FAILED;
+    /** Gives the replica up until a re-seed, and returns how long to wait before it (longer after each failure). */
+    private Duration fail(Exception e) {
+        boolean wasSeeding = state == ReplicaState.SEEDING;
+        state = ReplicaState.FAILED;
         queue.clear();
-        log.error("applier for replica {} stopped: it could not apply the stream ({}); the replica needs a re-seed",
-                target.name(), e.getMessage());
+        long now = System.nanoTime();
+        if (now - lastFailure > LONGEST_FAILURE_PAUSE.multipliedBy(2).toNanos()) {
+            failures = 0;
+        }
+        lastFailure = now;
+        failures++;
+        Duration pause = FIRST_FAILURE_PAUSE.multipliedBy(1L << Math.min(failures - 1, 6));
+        if (pause.compareTo(LONGEST_FAILURE_PAUSE) > 0) {
+            pause = LONGEST_FAILURE_PAUSE;
+        }
+        reseed = true; // it holds no slot from now on, and is seeded before it streams again
+        log.error("applier for replica {}: {} ({}); it is dropped from the stream and will be seeded again in {} s",
+                target.name(), wasSeeding ? "its seed failed" : "it could not apply the stream", e.getMessage(),
+                pause.toSeconds());
+        return pause;
     }
 
     private void applyLoop(Connection c) throws SQLException, InterruptedException {
         List<StreamEvent> group = new ArrayList<>();
-        while (state == State.STREAMING) {
+        while (streaming()) {
             StreamEvent first = queue.poll(200, TimeUnit.MILLISECONDS);
             if (first == null) {
                 continue;
@@ -445,17 +547,9 @@ final class Applier implements AutoCloseable {
         }
     }
 
-    private static void sleep(Duration d) {
-        try {
-            Thread.sleep(d);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     @Override
     public void close() {
-        state = State.CLOSED;
+        state = ReplicaState.CLOSED;
         thread.interrupt();
         try {
             thread.join(5_000);

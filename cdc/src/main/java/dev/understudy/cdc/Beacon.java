@@ -1,10 +1,9 @@
 package dev.understudy.cdc;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.Properties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,6 +22,8 @@ final class Beacon implements AutoCloseable {
     private final CdcConfig config;
     private final Thread thread;
     private volatile boolean closed;
+    /** The master's WAL position at the last beacon (-1 before the first). */
+    private volatile long masterPosition = -1;
 
     Beacon(CdcConfig config) {
         this.config = config;
@@ -39,7 +40,10 @@ final class Beacon implements AutoCloseable {
             try (Connection c = connect(); Statement s = c.createStatement()) {
                 warned = false;
                 while (!closed) {
-                    s.execute(EMIT);
+                    try (ResultSet rs = s.executeQuery(EMIT)) {
+                        rs.next();
+                        masterPosition = Lsns.parse(rs.getString(1));
+                    }
                     Thread.sleep(config.beaconInterval());
                 }
             } catch (SQLException e) {
@@ -54,14 +58,13 @@ final class Beacon implements AutoCloseable {
         }
     }
 
+    /** Where the master's WAL stood at the last beacon written (-1 before the first): how far replicas have to go. */
+    long masterPosition() {
+        return masterPosition;
+    }
+
     private Connection connect() throws SQLException {
-        Properties p = new Properties();
-        p.setProperty("user", config.user());
-        p.setProperty("password", config.password());
-        p.setProperty("ApplicationName", "understudy-beacon");
-        p.setProperty("connectTimeout", "2");
-        p.setProperty("socketTimeout", "5");
-        return DriverManager.getConnection(config.masterUrl(), p);
+        return config.connectToMaster("understudy-beacon", "socketTimeout", "5");
     }
 
     private void pause() {

@@ -55,11 +55,13 @@ public final class Capture implements AutoCloseable {
     private volatile DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
     /** The position of the last event handed to the appliers (capture thread writes). */
     private volatile long lastDispatched = -1;
+    /** Where the slot stood when the capture started: no replica it still feeds is behind it. */
+    private long startFloor = -1;
 
     public Capture(CdcConfig config) {
         this.config = config;
         for (ReplicaTarget r : config.replicas()) {
-            appliers.add(new Applier(r, config.slot(), this::replayIfMissed));
+            appliers.add(new Applier(config, r, this::replayIfMissed));
         }
         this.beacon = new Beacon(config);
     }
@@ -77,7 +79,7 @@ public final class Capture implements AutoCloseable {
             throw new IllegalStateException("capture already started");
         }
         try {
-            MasterSetup.prepare(config);
+            startFloor = MasterSetup.prepare(config);
         } catch (SQLException e) {
             state.set(State.CLOSED);
             throw e;
@@ -93,6 +95,13 @@ public final class Capture implements AutoCloseable {
     public Map<String, Long> appliedPositions() {
         Map<String, Long> out = new LinkedHashMap<>();
         appliers.forEach(a -> out.put(a.name(), a.applied()));
+        return out;
+    }
+
+    /** Where each replica stands in the stream, by name. */
+    public Map<String, ReplicaState> replicaStates() {
+        Map<String, ReplicaState> out = new LinkedHashMap<>();
+        appliers.forEach(a -> out.put(a.name(), a.state()));
         return out;
     }
 
@@ -123,6 +132,9 @@ public final class Capture implements AutoCloseable {
             Thread runner = Thread.ofPlatform().name("cdc-engine").daemon().start(e);
             try {
                 while (!stopped.await(100, TimeUnit.MILLISECONDS) && state.get() == State.STARTED) {
+                    for (Applier a : appliers) {
+                        a.dropIfBehind(beacon.masterPosition(), startFloor);
+                    }
                     if (replay.get()) {
                         log.info("restarting capture from the replication slot: a replica needs the stream from its own position");
                         break;
@@ -165,7 +177,7 @@ public final class Capture implements AutoCloseable {
         }
         long floor = Long.MAX_VALUE;
         for (Applier a : appliers) {
-            floor = Math.min(floor, a.applied());
+            floor = Math.min(floor, a.holds());
         }
         Pending done = null;
         while (!pending.isEmpty() && pending.peek().position() <= floor) {

@@ -5,12 +5,10 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.Properties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,13 +39,9 @@ final class MasterSetup {
         }
     }
 
-    static void prepare(CdcConfig config) throws SQLException {
-        Properties p = new Properties();
-        p.setProperty("user", config.user());
-        p.setProperty("password", config.password());
-        p.setProperty("ApplicationName", "understudy-cdc-setup");
-        p.setProperty("connectTimeout", "5");
-        try (Connection c = DriverManager.getConnection(config.masterUrl(), p)) {
+    /** Prepares the master; returns the slot's confirmed position (where the stream starts). */
+    static long prepare(CdcConfig config) throws SQLException {
+        try (Connection c = config.connectToMaster("understudy-cdc-setup")) {
             try (Statement s = c.createStatement()) {
                 s.execute(DDL_CAPTURE);
             }
@@ -63,6 +57,18 @@ final class MasterSetup {
                     ps.execute();
                 }
                 log.info("created replication slot {} on the master", config.slot());
+            }
+            return slotPosition(c, config.slot());
+        }
+    }
+
+    /** The slot's confirmed position (-1 when there is no such slot): the stream restarts there, and has nothing before it. */
+    static long slotPosition(Connection master, String slot) throws SQLException {
+        try (PreparedStatement ps = master.prepareStatement(
+                "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = ?")) {
+            ps.setString(1, slot);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getString(1) != null ? Lsns.parse(rs.getString(1)) : -1;
             }
         }
     }

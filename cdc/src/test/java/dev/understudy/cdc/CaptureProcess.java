@@ -18,7 +18,7 @@ public final class CaptureProcess {
             replicas.add(new ReplicaTarget("r" + i, "jdbc:postgresql://127.0.0.1:" + args[i] + "/postgres", "postgres", "postgres"));
         }
         Capture capture = new Capture(new CdcConfig("127.0.0.1", masterPort, "postgres", "postgres", "postgres",
-                "understudy", "understudy", Duration.ofMillis(100), replicas));
+                "understudy", "understudy", Duration.ofMillis(100), 1L << 30, replicas));
         capture.start();
         System.out.println("capture started");
         System.out.flush();

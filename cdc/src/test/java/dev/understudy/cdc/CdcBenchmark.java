@@ -57,8 +57,16 @@ public final class CdcBenchmark {
     private static Result understudy(PgServer master, PgServer replica, int singles, int multis, int rate, int seconds)
             throws Exception {
         CdcConfig config = new CdcConfig("127.0.0.1", master.port, "postgres", "postgres", "postgres", "bench", "bench",
-                Duration.ofMillis(100), List.of(replica.asReplica()));
-        MasterSetup.prepare(config); // the slot: the backlog waits in it
+                Duration.ofMillis(100), 1L << 30, List.of(replica.asReplica()));
+        long start = MasterSetup.prepare(config); // the slot: the backlog waits in it
+        // the replica's tables carry an extra column (when each row arrived), so it is not seeded:
+        // it is given the position its (empty) tables stand at, as a seed would record it
+        try (Connection c = replica.connect(); PreparedStatement ps = c.prepareStatement(AppliedPosition.SEEDED)) {
+            AppliedPosition.create(c);
+            ps.setString(1, config.slot());
+            ps.setLong(2, start);
+            ps.executeUpdate();
+        }
         backlog(master, "u", singles, multis);
         Capture capture = new Capture(config);
         capture.start();

@@ -145,7 +145,7 @@ public final class UnderstudyNode implements AutoCloseable {
                         cdc.password().reveal()))
                 .toList();
         return new CdcConfig(master.host(), master.port(), cdc.database(), cdc.user(), cdc.password().reveal(), cdc.slot(),
-                cdc.publication(), cdc.beaconInterval(), replicas);
+                cdc.publication(), cdc.beaconInterval(), (long) cdc.retentionMb() << 20, replicas);
     }
 
     private static Topology topology(ProxyConfig config) {

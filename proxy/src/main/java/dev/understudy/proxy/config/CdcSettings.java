@@ -5,12 +5,13 @@ import java.util.Objects;
 
 /**
  * The {@code cdc} section: whether this node keeps the replicas in sync by change data capture,
- * which database, as which role, and the names of what it creates on the master.
+ * which database, as which role, the names of what it creates on the master, and how far behind a
+ * replica that is away may fall before it must be seeded again.
  *
  * @param password never printed: {@link Secret}
  */
 public record CdcSettings(boolean enabled, String database, String user, Secret password, String slot, String publication,
-                          Duration beaconInterval) {
+                          Duration beaconInterval, int retentionMb) {
 
     public CdcSettings {
         Objects.requireNonNull(database, "database");
@@ -23,6 +24,6 @@ public record CdcSettings(boolean enabled, String database, String user, Secret 
 
     /** Capture off; the names are the defaults of {@link ConfigKey}. */
     public static CdcSettings disabled(String user, Secret password) {
-        return new CdcSettings(false, "postgres", user, password, "understudy", "understudy", Duration.ofMillis(100));
+        return new CdcSettings(false, "postgres", user, password, "understudy", "understudy", Duration.ofMillis(100), 1024);
     }
 }

@@ -105,6 +105,11 @@ public enum ConfigKey {
             "How often the capture writes a position beacon into the master's WAL, in milliseconds: an idle"
                     + " replica's applied position follows the master's at this pace, and so does read-your-writes"
                     + " when the master is idle."),
+    CDC_RETENTION_MB("cdc.retention_mb", "1024", Parsers.intBetween(1, 1 << 30),
+            "How far a replica that cannot be reached may fall behind, in MB of the master's WAL, before it is"
+                    + " dropped from the stream: the slot no longer keeps WAL for it, and it is seeded again (its"
+                    + " contents replaced by a fresh copy of the master) when it is back. A replica that can be"
+                    + " reached is never dropped for being behind. See docs/cdc.md."),
 
     NODES_NAME("nodes[].name", null, Parsers.name("[a-zA-Z0-9_-]+"),
             "Unique name of the node, used in logs, metrics and admin commands.",

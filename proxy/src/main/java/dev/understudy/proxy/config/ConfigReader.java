@@ -100,7 +100,8 @@ final class ConfigReader {
         }
         return new CdcSettings((Boolean) values.get(ConfigKey.CDC_ENABLED), (String) values.get(ConfigKey.CDC_DATABASE), user,
                 password == null ? new Secret("") : password, (String) values.get(ConfigKey.CDC_SLOT),
-                (String) values.get(ConfigKey.CDC_PUBLICATION), (Duration) values.get(ConfigKey.CDC_BEACON_INTERVAL_MS));
+                (String) values.get(ConfigKey.CDC_PUBLICATION), (Duration) values.get(ConfigKey.CDC_BEACON_INTERVAL_MS),
+                (Integer) values.get(ConfigKey.CDC_RETENTION_MB));
     }
 
     private List<NodeConfig> nodes(List<?> elements) throws ConfigException {

@@ -127,6 +127,7 @@ public record ProxyConfig(
         put(out, ConfigKey.CDC_SLOT, cdc.slot());
         put(out, ConfigKey.CDC_PUBLICATION, cdc.publication());
         put(out, ConfigKey.CDC_BEACON_INTERVAL_MS, cdc.beaconInterval().toMillis());
+        put(out, ConfigKey.CDC_RETENTION_MB, cdc.retentionMb());
         for (int i = 0; i < nodes.size(); i++) {
             NodeConfig node = nodes.get(i);
             put(out, i, ConfigKey.NODES_NAME, node.name());

@@ -65,6 +65,7 @@ class ProxyConfigTest {
                   slot: s1
                   publication: p1
                   beacon_interval_ms: 250
+                  retention_mb: 64
                 nodes:
                   - name: pg1
                     host: 10.0.0.5
@@ -90,7 +91,7 @@ class ProxyConfigTest {
                 new HealthConfig(Duration.ofMillis(200), Duration.ofMillis(800), 5, "health"),
                 "zk1:2181,zk2:2181/understudy", 0,
                 new RoutingConfig(false, Balance.LEAST_OUTSTANDING, Consistency.EVENTUAL, Duration.ofMillis(2500)),
-                new CdcSettings(true, "app", "capture", new Secret("capture-secret"), "s1", "p1", Duration.ofMillis(250)),
+                new CdcSettings(true, "app", "capture", new Secret("capture-secret"), "s1", "p1", Duration.ofMillis(250), 64),
                 List.of(new NodeConfig("pg1", "10.0.0.5", 5432, Role.MASTER),
                         new NodeConfig("pg2", "10.0.0.6", 5433, Role.REPLICA, 3)),
                 List.of(new UserConfig("app", new Secret(VERIFIER), false),
