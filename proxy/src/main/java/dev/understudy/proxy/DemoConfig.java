@@ -13,6 +13,7 @@ import java.util.Map;
 final class DemoConfig {
 
     static final int PORT = 7432;
+    static final int METRICS_PORT = 7480;
 
     private DemoConfig() {}
 
@@ -24,6 +25,7 @@ final class DemoConfig {
         tree.put("zookeeper", Map.of("connect", cluster.zookeeper().connectString()));
         // change data capture keeps the replicas in sync, as the trusted superuser of the demo's servers
         tree.put("cdc", Map.of("enabled", true, "database", PgNode.APP_DATABASE, "user", PgNode.SUPERUSER, "password", ""));
+        tree.put("metrics", Map.of("port", METRICS_PORT));
         List<Object> nodes = new ArrayList<>();
         for (PgNode n : cluster.nodes()) {
             nodes.add(Map.of("name", n.name(), "host", n.host(), "port", n.port(),
@@ -43,8 +45,9 @@ final class DemoConfig {
                   psql:  PGPASSWORD=app psql "host=127.0.0.1 port=%1$d user=app dbname=app"
                   JDBC:  jdbc:postgresql://127.0.0.1:%1$d/app?user=app&password=app
                   admin: PGPASSWORD=admin psql "host=127.0.0.1 port=%1$d user=admin dbname=app"
+                  metrics: curl -s http://127.0.0.1:%2$d/metrics | grep understudy_
                 Writes go to pg1; change data capture copies them to pg2 and pg3, which serve the reads.
                 Press Ctrl-C to stop.
-                """.formatted(port);
+                """.formatted(port, METRICS_PORT);
     }
 }

@@ -13,6 +13,8 @@ import dev.understudy.proxy.config.ConfigException;
 import dev.understudy.proxy.config.NodeConfig;
 import dev.understudy.proxy.config.ProxyConfig;
 import dev.understudy.proxy.demo.WorkDirectory;
+import dev.understudy.proxy.metrics.MetricsServer;
+import dev.understudy.proxy.metrics.NodeMetrics;
 import dev.understudy.proxy.routing.ClassificationCache;
 import dev.understudy.proxy.routing.Consistency;
 import dev.understudy.proxy.routing.FunctionCatalog;
@@ -34,6 +36,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import javax.net.ssl.SSLSocketFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,13 +64,18 @@ public final class UnderstudyNode implements AutoCloseable {
     private final HealthMonitor health;
     /** Null when cdc.enabled is false. */
     private final Capture capture;
+    private final NodeMetrics metrics;
+    /** Null when metrics.port is 0. */
+    private final MetricsServer metricsServer;
 
-    private UnderstudyNode(ProxyConfig config, Topology topology, HealthMonitor health, Capture capture,
-                           EmbeddedZooKeeper zookeeper, Path zookeeperDir, PgServer pg) {
+    private UnderstudyNode(ProxyConfig config, Topology topology, HealthMonitor health, Capture capture, NodeMetrics metrics,
+                           MetricsServer metricsServer, EmbeddedZooKeeper zookeeper, Path zookeeperDir, PgServer pg) {
         this.config = config;
         this.topology = topology;
         this.health = health;
         this.capture = capture;
+        this.metrics = metrics;
+        this.metricsServer = metricsServer;
         this.zookeeper = zookeeper;
         this.zookeeperDir = zookeeperDir;
         this.pg = pg;
@@ -125,6 +133,22 @@ public final class UnderstudyNode implements AutoCloseable {
             throw new IOException("cannot listen on " + config.listenHost() + ":" + config.listenPort()
                     + " (listen.host / listen.port): " + e.getMessage(), e);
         }
+        NodeMetrics metrics = new NodeMetrics(() -> topology, capture);
+        MetricsServer metricsServer = null;
+        if (config.metricsPort() != 0) {
+            try {
+                metricsServer = MetricsServer.start(config.metricsHost(), config.metricsPort(), metrics);
+            } catch (IOException e) {
+                pg.close();
+                health.close();
+                if (capture != null) {
+                    capture.close();
+                }
+                closeZooKeeper(zookeeper, zookeeperDir);
+                throw new IOException("cannot serve metrics on " + config.metricsHost() + ":" + config.metricsPort()
+                        + " (metrics.host / metrics.port): " + e.getMessage(), e);
+            }
+        }
         NodeConfig master = config.master();
         if (env.replicaReads()) {
             log.info("cluster {}: writes go to master {} at {}:{}, reads to replicas {}", config.clusterName(),
@@ -133,7 +157,7 @@ public final class UnderstudyNode implements AutoCloseable {
             log.info("cluster {}: writes and reads go to master {} at {}:{}", config.clusterName(), master.name(),
                     master.host(), master.port());
         }
-        return new UnderstudyNode(config, topology, health, capture, zookeeper, zookeeperDir, pg);
+        return new UnderstudyNode(config, topology, health, capture, metrics, metricsServer, zookeeper, zookeeperDir, pg);
     }
 
     /** The capture's view of the configuration: the master to read, the replicas to apply to, as cdc.user. */
@@ -199,13 +223,27 @@ public final class UnderstudyNode implements AutoCloseable {
         return pg.sessionCount();
     }
 
+    /** Everything this node exports, in Prometheus' text format (what GET /metrics answers). */
+    public String scrapeMetrics() {
+        return metrics.scrape();
+    }
+
+    /** The metrics endpoint's port; empty when metrics.port is 0. */
+    public OptionalInt metricsPort() {
+        return metricsServer == null ? OptionalInt.empty() : OptionalInt.of(metricsServer.port());
+    }
+
     @Override
     public void close() {
+        if (metricsServer != null) {
+            metricsServer.close();
+        }
         pg.close();
         health.close();
         if (capture != null) {
             capture.close();
         }
+        metrics.close();
         closeZooKeeper(zookeeper, zookeeperDir);
     }
 

@@ -50,8 +50,9 @@ class DemoIT {
         try {
             String psql = null;
             String jdbc = null;
+            String metrics = null;
             long deadline = System.nanoTime() + Await.scaled(Duration.ofSeconds(120)).toNanos();
-            while ((psql == null || jdbc == null) && System.nanoTime() < deadline) {
+            while ((psql == null || jdbc == null || metrics == null) && System.nanoTime() < deadline) {
                 String line = lines.poll(1, TimeUnit.SECONDS);
                 if (line == null) {
                     assertTrue(demo.isAlive(), "the demo exited early:\n" + all);
@@ -62,10 +63,13 @@ class DemoIT {
                     psql = line.trim().substring("psql:".length()).trim();
                 } else if (line.trim().startsWith("JDBC:")) {
                     jdbc = line.trim().substring("JDBC:".length()).trim();
+                } else if (line.trim().startsWith("metrics:")) {
+                    metrics = line.trim().substring("metrics:".length()).trim();
                 }
             }
             assertNotNull(jdbc, "the demo printed a JDBC URL:\n" + all);
             assertNotNull(psql, "the demo printed a psql command:\n" + all);
+            assertNotNull(metrics, "the demo printed a metrics command:\n" + all);
             assertFalse(demoPostmasters().isEmpty(), "the demo runs PostgreSQL servers");
 
             try (Connection c = DriverManager.getConnection(jdbc);
@@ -79,6 +83,10 @@ class DemoIT {
                     "not-used", Duration.ofSeconds(60), psqlDir);
             assertEquals(0, r.exitCode(), r.output());
             assertTrue(r.output().contains("42"), r.output());
+            PgTools.Result scraped = PgTools.run(List.of("bash", "-c", metrics), "not-used", Duration.ofSeconds(60), psqlDir);
+            assertEquals(0, scraped.exitCode(), scraped.output());
+            assertTrue(scraped.output().contains("understudy_cdc_replica_state{node=\"pg2\",state=\"streaming\"} 1"),
+                    scraped.output());
         } finally {
             demo.destroy(); // SIGTERM
             assertTrue(demo.waitFor(Await.scaled(Duration.ofSeconds(60)).toMillis(), TimeUnit.MILLISECONDS),

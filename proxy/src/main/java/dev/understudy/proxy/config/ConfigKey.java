@@ -111,6 +111,11 @@ public enum ConfigKey {
                     + " contents replaced by a fresh copy of the master) when it is back. A replica that can be"
                     + " reached is never dropped for being behind. See docs/cdc.md."),
 
+    METRICS_HOST("metrics.host", "127.0.0.1", Parsers.host(),
+            "Address the metrics endpoint listens on."),
+    METRICS_PORT("metrics.port", "0", Parsers.intBetween(0, 65535),
+            "Port of the metrics endpoint (`GET /metrics`, Prometheus text format). 0: no endpoint."),
+
     NODES_NAME("nodes[].name", null, Parsers.name("[a-zA-Z0-9_-]+"),
             "Unique name of the node, used in logs, metrics and admin commands.",
             Trait.REQUIRED),

@@ -84,6 +84,8 @@ final class ConfigReader {
                         (Consistency) values.get(ConfigKey.ROUTING_CONSISTENCY),
                         (Duration) values.get(ConfigKey.ROUTING_MAX_REPLICA_LAG_MS)),
                 cdc(values),
+                (String) values.get(ConfigKey.METRICS_HOST),
+                (Integer) values.get(ConfigKey.METRICS_PORT),
                 nodes,
                 users);
     }

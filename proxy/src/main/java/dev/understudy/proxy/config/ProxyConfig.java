@@ -34,6 +34,8 @@ public record ProxyConfig(
         int zookeeperEmbeddedPort,
         RoutingConfig routing,
         CdcSettings cdc,
+        String metricsHost,
+        int metricsPort,
         List<NodeConfig> nodes,
         List<UserConfig> users) {
 
@@ -50,6 +52,7 @@ public record ProxyConfig(
         Objects.requireNonNull(zookeeperConnect, "zookeeperConnect");
         Objects.requireNonNull(routing, "routing");
         Objects.requireNonNull(cdc, "cdc");
+        Objects.requireNonNull(metricsHost, "metricsHost");
         nodes = List.copyOf(nodes);
         users = List.copyOf(users);
     }
@@ -128,6 +131,8 @@ public record ProxyConfig(
         put(out, ConfigKey.CDC_PUBLICATION, cdc.publication());
         put(out, ConfigKey.CDC_BEACON_INTERVAL_MS, cdc.beaconInterval().toMillis());
         put(out, ConfigKey.CDC_RETENTION_MB, cdc.retentionMb());
+        put(out, ConfigKey.METRICS_HOST, metricsHost);
+        put(out, ConfigKey.METRICS_PORT, metricsPort);
         for (int i = 0; i < nodes.size(); i++) {
             NodeConfig node = nodes.get(i);
             put(out, i, ConfigKey.NODES_NAME, node.name());

@@ -17,6 +17,8 @@ enum Section {
     ZOOKEEPER("zookeeper", false, "Where the proxies keep leadership and topology."),
     ROUTING("routing", false, "Where statements run: see docs/routing.md for the rules."),
     CDC("cdc", false, "Change data capture: how the replicas are kept in sync with the master; see docs/cdc.md."),
+    METRICS("metrics", false, "Prometheus metrics over HTTP: replica lag and state, routing counters, the JVM; see"
+            + " docs/metrics.md."),
     NODES("nodes", true, "The PostgreSQL servers. Required: a list of at least one node, exactly one of them"
             + " with `role: master`; names and host:port pairs are unique."),
     USERS("users", true, "The roles clients log in as; the proxy authenticates them itself. Required: a list"

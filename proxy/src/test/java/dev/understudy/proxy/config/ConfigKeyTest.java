@@ -72,7 +72,8 @@ class ConfigKeyTest {
         assertEquals(Optional.of("zookeeper"), DidYouMean.nearest("zookeper", sections));
         assertEquals(Optional.of("users"), DidYouMean.nearest("Users", sections));
         assertEquals(Optional.of("port"), DidYouMean.nearest("prot", List.of("host", "port")));
-        assertEquals(Optional.empty(), DidYouMean.nearest("metrics", sections));
+        assertEquals(Optional.of("metrics"), DidYouMean.nearest("metric", sections));
+        assertEquals(Optional.empty(), DidYouMean.nearest("telemetry", sections));
         assertEquals(Optional.empty(), DidYouMean.nearest("x", List.of("tls")));
     }
 }

@@ -66,6 +66,9 @@ class ProxyConfigTest {
                   publication: p1
                   beacon_interval_ms: 250
                   retention_mb: 64
+                metrics:
+                  host: 0.0.0.0
+                  port: 9187
                 nodes:
                   - name: pg1
                     host: 10.0.0.5
@@ -92,6 +95,7 @@ class ProxyConfigTest {
                 "zk1:2181,zk2:2181/understudy", 0,
                 new RoutingConfig(false, Balance.LEAST_OUTSTANDING, Consistency.EVENTUAL, Duration.ofMillis(2500)),
                 new CdcSettings(true, "app", "capture", new Secret("capture-secret"), "s1", "p1", Duration.ofMillis(250), 64),
+                "0.0.0.0", 9187,
                 List.of(new NodeConfig("pg1", "10.0.0.5", 5432, Role.MASTER),
                         new NodeConfig("pg2", "10.0.0.6", 5433, Role.REPLICA, 3)),
                 List.of(new UserConfig("app", new Secret(VERIFIER), false),

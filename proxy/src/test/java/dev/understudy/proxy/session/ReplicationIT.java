@@ -10,6 +10,11 @@ import dev.understudy.proxy.PgTools;
 import dev.understudy.proxy.ProxyFixture;
 import dev.understudy.proxy.cluster.DatabaseNode;
 import dev.understudy.proxy.demo.PgNode;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -36,8 +41,15 @@ class ReplicationIT {
 
     @BeforeAll
     static void start() throws Exception {
-        fx = ProxyFixture.start(2, tree -> tree.put("cdc",
-                Map.of("enabled", true, "database", "app", "user", PgNode.SUPERUSER, "password", "", "beacon_interval_ms", 50)));
+        int metricsPort;
+        try (ServerSocket free = new ServerSocket(0)) {
+            metricsPort = free.getLocalPort();
+        }
+        fx = ProxyFixture.start(2, tree -> {
+            tree.put("cdc", Map.of("enabled", true, "database", "app", "user", PgNode.SUPERUSER, "password", "",
+                    "beacon_interval_ms", 50));
+            tree.put("metrics", Map.of("port", metricsPort));
+        });
     }
 
     @AfterAll
@@ -84,6 +96,42 @@ class ReplicationIT {
         for (DatabaseNode n : fx.node().topology().replicas()) {
             assertTrue(n.lagMillis() >= 0 && n.lagBytes() >= 0, "lag of " + n.name() + " is known: " + n.lagMillis() + " ms");
         }
+    }
+
+    @Test
+    void eachReplicasStateAndLagAreExportedForPrometheus() throws Exception {
+        awaitReplicasCaughtUp();
+        HttpClient http = HttpClient.newHttpClient();
+        URI uri = URI.create("http://127.0.0.1:" + fx.node().metricsPort().orElseThrow() + "/metrics");
+        for (PgNode r : fx.replicas()) {
+            Await.until("the health checks know " + r.name() + "'s lag", Duration.ofSeconds(30),
+                    () -> !Double.isNaN(sample(scrape(http, uri), "understudy_node_lag_bytes{node=\"" + r.name() + "\"}")));
+            String text = scrape(http, uri);
+            assertEquals(1.0, sample(text, "understudy_cdc_replica_state{node=\"" + r.name() + "\",state=\"streaming\"}"), text);
+            assertEquals(0.0, sample(text, "understudy_cdc_replica_state{node=\"" + r.name() + "\",state=\"failed\"}"), text);
+            assertTrue(sample(text, "understudy_node_applied_position_bytes{node=\"" + r.name() + "\"}") > 0, text);
+            assertTrue(sample(text, "understudy_node_lag_seconds{node=\"" + r.name() + "\"}") >= 0, text);
+            assertEquals(0.0, sample(text, "understudy_node_master{node=\"" + r.name() + "\"}"), text);
+        }
+        String text = scrape(http, uri);
+        assertEquals(1.0, sample(text, "understudy_node_master{node=\"" + fx.database().name() + "\"}"), text);
+        assertTrue(text.contains("jvm_memory_used_bytes"), "JVM metrics too");
+        HttpResponse<Void> missing = http.send(HttpRequest.newBuilder(uri.resolve("/other")).build(),
+                HttpResponse.BodyHandlers.discarding());
+        assertEquals(404, missing.statusCode());
+    }
+
+    private static String scrape(HttpClient http, URI uri) throws Exception {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode());
+        assertTrue(response.headers().firstValue("Content-Type").orElse("").startsWith("text/plain"));
+        return response.body();
+    }
+
+    /** The value of one sample (metric name with its labels, as exposed), NaN when absent. */
+    private static double sample(String text, String series) {
+        return text.lines().filter(l -> l.startsWith(series + " ")).findFirst()
+                .map(l -> Double.parseDouble(l.substring(series.length() + 1).trim())).orElse(Double.NaN);
     }
 
     @Test
