@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Change data capture against PostgreSQL's own logical replication, same run, same servers:
 # apply throughput of a backlog (single-row and 10-row transactions) and per-row lag under a
-# paced load, with ratios. See docs/benchmarks.md.
-# Usage: bench/cdc.sh [single-row backlog] [10-row backlog] [paced tx/s] [paced seconds]
-#        (defaults 20000 2000 1000 10; about 2 minutes)
+# paced load, with ratios; and how long a new replica takes to be ready (Understudy's seed
+# against a subscription's initial copy). See docs/benchmarks.md.
+# Usage: bench/cdc.sh [single-row backlog] [10-row backlog] [paced tx/s] [paced seconds] [seed rows]
+#        (defaults 20000 2000 1000 10 500000; about 3 minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jdk=$(bin/find-jdk)

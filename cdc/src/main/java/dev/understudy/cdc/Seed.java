@@ -39,6 +39,7 @@ final class Seed {
 
     private static final Logger log = LoggerFactory.getLogger(Seed.class);
     private static final int ATTEMPTS = 3;
+    private static final int COPY_CHUNK = 64 * 1024;
 
     /** User objects on a server: relations, types, routines and extensions other than plpgsql (their names, a few). */
     private static final String USER_OBJECTS = """
@@ -247,9 +248,24 @@ final class Seed {
         CopyIn in = replica.unwrap(PGConnection.class).getCopyAPI()
                 .copyIn("COPY " + t.name() + " (" + t.columns() + ") FROM STDIN");
         try {
+            // rows come one CopyData message each; they go on in 64 KB chunks, as COPY FROM a file would send them
+            byte[] chunk = new byte[COPY_CHUNK];
+            int filled = 0;
             byte[] row;
             while ((row = out.readFromCopy()) != null) {
-                in.writeToCopy(row, 0, row.length);
+                if (filled + row.length > chunk.length) {
+                    in.writeToCopy(chunk, 0, filled);
+                    filled = 0;
+                }
+                if (row.length > chunk.length) {
+                    in.writeToCopy(row, 0, row.length);
+                } else {
+                    System.arraycopy(row, 0, chunk, filled, row.length);
+                    filled += row.length;
+                }
+            }
+            if (filled > 0) {
+                in.writeToCopy(chunk, 0, filled);
             }
             return in.endCopy();
         } finally {

@@ -22,6 +22,10 @@ import java.util.concurrent.locks.LockSupport;
  * clock_timestamp()}: both appliers leave it to its default, so it tells when each row arrived.
  * Throughput is counted between the first and the last arrival, which leaves out how long each
  * consumer takes to start.
+ *
+ * <p>First, on servers of their own: how long a new, empty replica takes to be ready, from the
+ * moment it is asked for to the moment it streams: Understudy's seed (schema and rows) against a
+ * subscription with {@code copy_data = true} (rows only: its tables are created beforehand).
  */
 public final class CdcBenchmark {
 
@@ -36,6 +40,8 @@ public final class CdcBenchmark {
         int multis = args.length > 1 ? Integer.parseInt(args[1]) : 2_000;
         int rate = args.length > 2 ? Integer.parseInt(args[2]) : 1_000;
         int seconds = args.length > 3 ? Integer.parseInt(args[3]) : 10;
+        int seedRows = args.length > 4 ? Integer.parseInt(args[4]) : 500_000;
+        double[] seed = seed(seedRows);
         System.out.printf("backlog: %d single-row transactions, %d transactions of %d rows; paced: %d transactions/s for %d s%n",
                 singles, multis, MULTI_ROWS, rate, seconds);
         try (PgServer master = PgServer.start("bench-master"); PgServer u = PgServer.start("bench-understudy");
@@ -51,6 +57,55 @@ public final class CdcBenchmark {
             Result understudy = understudy(master, u, singles, multis, rate, seconds);
             Result nativeLr = nativeReplication(master, n, singles, multis, rate, seconds);
             print(understudy, nativeLr);
+            row("new replica ready, " + seedRows + " rows (s)", seed[0], seed[1], seed[0] / seed[1]);
+        }
+    }
+
+    /** Seconds until a new replica of a master holding {@code rows} rows streams: Understudy's, then native. */
+    private static double[] seed(int rows) throws Exception {
+        String columns = "id bigint PRIMARY KEY, payload text NOT NULL, written timestamptz NOT NULL";
+        try (PgServer master = PgServer.start("seed-master"); PgServer u = PgServer.start("seed-understudy");
+             PgServer n = PgServer.start("seed-native")) {
+            exec(master, "CREATE TABLE seeded (" + columns + ")");
+            exec(master, "INSERT INTO seeded SELECT g, 'payload ' || md5(g::text), clock_timestamp() FROM generate_series(1, "
+                    + rows + ") g");
+            exec(master, "VACUUM ANALYZE seeded");
+            CdcConfig config = new CdcConfig("127.0.0.1", master.port, "postgres", "postgres", "postgres", "seed", "seed",
+                    Duration.ofMillis(100), 1L << 30, List.of(u.asReplica()));
+            long start = System.nanoTime();
+            try (Capture capture = new Capture(config)) {
+                capture.start();
+                while (capture.replicaStates().get(u.name) != ReplicaState.STREAMING) {
+                    if (System.nanoTime() - start > Duration.ofMinutes(10).toNanos()) {
+                        throw new IllegalStateException("the seed did not end within 10 minutes: " + capture.replicaStates());
+                    }
+                    Thread.sleep(10);
+                }
+            }
+            double understudy = (System.nanoTime() - start) / 1e9;
+            await(u, "seeded", rows);
+
+            exec(n, "CREATE TABLE seeded (" + columns + ")");
+            exec(master, "CREATE PUBLICATION seed_pub FOR TABLE seeded");
+            start = System.nanoTime();
+            exec(n, "CREATE SUBSCRIPTION seed_sub CONNECTION 'host=127.0.0.1 port=" + master.port
+                    + " dbname=postgres user=postgres password=postgres' PUBLICATION seed_pub WITH (copy_data = true)");
+            try (Connection c = n.connect(); Statement st = c.createStatement()) {
+                while (true) {
+                    try (ResultSet rs = st.executeQuery("SELECT bool_and(srsubstate = 'r') FROM pg_subscription_rel")) {
+                        rs.next();
+                        if (rs.getBoolean(1)) {
+                            break;
+                        }
+                    }
+                    Thread.sleep(10);
+                }
+            }
+            double nativeLr = (System.nanoTime() - start) / 1e9;
+            exec(n, "DROP SUBSCRIPTION seed_sub");
+            System.out.printf(Locale.ROOT, "new replica of %d rows ready: Understudy %.2f s, native %.2f s%n", rows, understudy,
+                    nativeLr);
+            return new double[] {understudy, nativeLr};
         }
     }
 
