@@ -121,33 +121,24 @@ public final class UnderstudyNode implements AutoCloseable {
                 ? new HealthMonitor(() -> topology, config.health(), cdc.database(), cdc.slot())
                 : new HealthMonitor(() -> topology, config.health());
         health.start();
-        PgServer pg = new PgServer(config.listenHost(), config.listenPort(), env);
-        try {
-            pg.start();
-        } catch (IOException e) {
-            health.close();
-            if (capture != null) {
-                capture.close();
-            }
-            closeZooKeeper(zookeeper, zookeeperDir);
-            throw new IOException("cannot listen on " + config.listenHost() + ":" + config.listenPort()
-                    + " (listen.host / listen.port): " + e.getMessage(), e);
-        }
         NodeMetrics metrics = new NodeMetrics(() -> topology, capture);
         MetricsServer metricsServer = null;
         if (config.metricsPort() != 0) {
             try {
                 metricsServer = MetricsServer.start(config.metricsHost(), config.metricsPort(), metrics);
             } catch (IOException e) {
-                pg.close();
-                health.close();
-                if (capture != null) {
-                    capture.close();
-                }
-                closeZooKeeper(zookeeper, zookeeperDir);
+                abandon(null, metrics, health, capture, zookeeper, zookeeperDir);
                 throw new IOException("cannot serve metrics on " + config.metricsHost() + ":" + config.metricsPort()
                         + " (metrics.host / metrics.port): " + e.getMessage(), e);
             }
+        }
+        PgServer pg = new PgServer(config.listenHost(), config.listenPort(), env);
+        try {
+            pg.start();
+        } catch (IOException e) {
+            abandon(metricsServer, metrics, health, capture, zookeeper, zookeeperDir);
+            throw new IOException("cannot listen on " + config.listenHost() + ":" + config.listenPort()
+                    + " (listen.host / listen.port): " + e.getMessage(), e);
         }
         NodeConfig master = config.master();
         if (env.replicaReads()) {
@@ -244,6 +235,20 @@ public final class UnderstudyNode implements AutoCloseable {
             capture.close();
         }
         metrics.close();
+        closeZooKeeper(zookeeper, zookeeperDir);
+    }
+
+    /** Stops what a start that failed had started, in reverse order (null: not started). */
+    private static void abandon(MetricsServer metricsServer, NodeMetrics metrics, HealthMonitor health, Capture capture,
+                                EmbeddedZooKeeper zookeeper, Path zookeeperDir) {
+        if (metricsServer != null) {
+            metricsServer.close();
+        }
+        metrics.close();
+        health.close();
+        if (capture != null) {
+            capture.close();
+        }
         closeZooKeeper(zookeeper, zookeeperDir);
     }
 
