@@ -1,0 +1,40 @@
+package dev.understudy.election;
+
+/**
+ * Where a cluster keeps its coordination state in ZooKeeper, under {@code /understudy/<cluster>}:
+ * {@code leader} (the leader latch), {@code topology} (epoch, master, replicas; changed only by
+ * compare-and-set), {@code proxies/<id>} (ephemeral: each live proxy and where it listens) and
+ * {@code health/<proxy>/<node>} (each proxy's latest view of each database node).
+ */
+public record ClusterPaths(String cluster) {
+
+    public ClusterPaths {
+        if (!cluster.matches("[a-z0-9_-]+")) {
+            throw new IllegalArgumentException("a cluster name is [a-z0-9_-]+, got " + cluster);
+        }
+    }
+
+    public String root() {
+        return "/understudy/" + cluster;
+    }
+
+    public String leader() {
+        return root() + "/leader";
+    }
+
+    public String topology() {
+        return root() + "/topology";
+    }
+
+    public String proxies() {
+        return root() + "/proxies";
+    }
+
+    public String proxy(String id) {
+        return proxies() + "/" + id;
+    }
+
+    public String health(String proxy, String node) {
+        return root() + "/health/" + proxy + "/" + node;
+    }
+}
