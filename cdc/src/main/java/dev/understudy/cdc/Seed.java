@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
+import org.postgresql.copy.CopyOperation;
 import org.postgresql.copy.CopyOut;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -142,8 +143,8 @@ final class Seed {
                     "preferQueryMode", "simple", "assumeMinServerVersion", "10")) {
                 String slot = "understudy_seed_" + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
                 String snapshot;
-                try (Statement s = exporter.createStatement();
-                     ResultSet rs = s.executeQuery("CREATE_REPLICATION_SLOT " + slot + " TEMPORARY LOGICAL pgoutput (SNAPSHOT 'export')")) {
+                String create = "CREATE_REPLICATION_SLOT " + slot + " TEMPORARY LOGICAL pgoutput (SNAPSHOT 'export')";
+                try (Statement s = exporter.createStatement(); ResultSet rs = s.executeQuery(create)) {
                     rs.next();
                     position = Lsns.parse(rs.getString("consistent_point"));
                     snapshot = rs.getString("snapshot_name");
@@ -153,14 +154,8 @@ final class Seed {
                     s.execute("SET TRANSACTION SNAPSHOT '" + snapshot.replace("'", "''") + "'");
                 }
             } // the exporter and its temporary slot go: the snapshot lives on in the master's transaction
-            try {
-                return copy(config, master, replica, name, stream, ours, position, started);
-            } finally {
-                try (Statement s = master.createStatement()) {
-                    s.execute("ROLLBACK");
-                }
-            }
-        }
+            return copy(config, master, replica, name, stream, ours, position, started);
+        } // closing the master connection ends its read-only snapshot transaction
     }
 
     private static long copy(CdcConfig config, Connection master, Connection replica, String name, String stream, boolean ours,
@@ -268,12 +263,20 @@ final class Seed {
                 in.writeToCopy(chunk, 0, filled);
             }
             return in.endCopy();
-        } finally {
-            if (in.isActive()) {
-                in.cancelCopy();
-            }
-            if (out.isActive()) {
-                out.cancelCopy();
+        } catch (SQLException e) {
+            cancel(in, e);
+            cancel(out, e);
+            throw e;
+        }
+    }
+
+    /** Ends a COPY that an error interrupted, keeping that error the one reported. */
+    private static void cancel(CopyOperation copy, SQLException cause) {
+        if (copy.isActive()) {
+            try {
+                copy.cancelCopy();
+            } catch (SQLException e) {
+                cause.addSuppressed(e);
             }
         }
     }
