@@ -102,6 +102,9 @@ class ReplicaLossIT {
         Await.until("reads on both replicas", Duration.ofSeconds(60),
                 () -> portsBefore.containsAll(Set.of(victim.port(), survivor.port())) || !errors.isEmpty());
         long resentBefore = victimNode.resent();
+        // the kill lands while reads are in flight on the victim (each takes ~10 ms; the balancer
+        // spreads eight readers over two replicas, but a noisy machine can leave one idle a moment)
+        Await.until("a read in flight on " + victim.name(), Duration.ofSeconds(60), () -> victimNode.outstanding() > 0);
         kill(victim);
         killed.set(true);
         long readsAtKill = reads.get();
@@ -114,6 +117,7 @@ class ReplicaLossIT {
         Connection idle = fixture.connect("");
         assertEquals(survivor.port(), port(idle, "SELECT inet_server_port()"));
         long survivorResentBefore = survivorNode.resent();
+        Await.until("a read in flight on " + survivor.name(), Duration.ofSeconds(60), () -> survivorNode.outstanding() > 0);
         survivor.close(); // pg_ctl stop -m fast
         shutDown.set(true);
         long readsAtShutdown = reads.get();
