@@ -5,6 +5,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.OptionalLong;
 
 /**
  * Understudy's own table on each replica, {@code _understudy.applied}: the master position (LSN) up
@@ -26,16 +27,13 @@ public final class AppliedPosition {
             GRANT USAGE ON SCHEMA _understudy TO PUBLIC;
             GRANT SELECT ON _understudy.applied TO PUBLIC""";
 
-    /** Records a position the stream reached (never moving back). */
-    static final String UPSERT = """
-            INSERT INTO _understudy.applied AS a (stream, position, applied_at) VALUES (?, ?, clock_timestamp())
-            ON CONFLICT (stream) DO UPDATE SET position = excluded.position, applied_at = excluded.applied_at
-            WHERE a.position < excluded.position""";
-
     /** Records the position a seed starts the stream from (which may be below a stale one it replaces). */
     static final String SEEDED = """
             INSERT INTO _understudy.applied AS a (stream, position, applied_at) VALUES (?, ?, clock_timestamp())
             ON CONFLICT (stream) DO UPDATE SET position = excluded.position, applied_at = excluded.applied_at""";
+
+    /** Records a position the stream reached (never moving back). */
+    static final String UPSERT = SEEDED + " WHERE a.position < excluded.position";
 
     private AppliedPosition() {}
 
@@ -49,12 +47,15 @@ public final class AppliedPosition {
         }
     }
 
-    /** Whether the replica has a row for the stream: it is Understudy's, seeded for it before. */
-    static boolean has(Connection c, String stream) throws SQLException {
+    /**
+     * The stream's row on a replica whose table exists ({@link #create}): empty when it has none
+     * (it was never seeded for the stream), else the recorded position.
+     */
+    static OptionalLong find(Connection c, String stream) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(QUERY)) {
             ps.setString(1, stream);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next();
+                return rs.next() ? OptionalLong.of(rs.getLong(1)) : OptionalLong.empty();
             }
         }
     }
@@ -77,11 +78,8 @@ public final class AppliedPosition {
      * applied yet, or not a replica Understudy feeds).
      */
     public static long read(Connection c, String stream) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(QUERY)) {
-            ps.setString(1, stream);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? rs.getLong(1) : -1;
-            }
+        try {
+            return find(c, stream).orElse(-1);
         } catch (SQLException e) {
             if ("42P01".equals(e.getSQLState()) || "3F000".equals(e.getSQLState())) {
                 return -1; // no _understudy.applied table: nothing applied yet

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.OptionalLong;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -202,9 +203,10 @@ final class Applier implements AutoCloseable {
         try (Connection master = config.connectToMaster("understudy-applier")) {
             refuseTheMaster(c, master);
             AppliedPosition.create(c);
-            long recorded = AppliedPosition.read(c, stream);
-            boolean ours = AppliedPosition.has(c, stream);
+            OptionalLong row = AppliedPosition.find(c, stream);
             c.commit();
+            boolean ours = row.isPresent(); // seeded for this stream before: its contents may be replaced
+            long recorded = row.orElse(-1);
             if (!reseed) {
                 applied = recorded; // holds the slot here from now on, before the slot is read
             }

@@ -16,10 +16,10 @@ import java.util.Set;
  *
  * <p>What it rebuilds: schemas, extensions, enum, domain and composite types, functions and
  * procedures, sequences (with their values), tables (column types, collations, defaults,
- * identity and generated columns, NOT NULL, unlogged), then after the rows: constraints, indexes,
+ * identity and generated columns, NOT NULL; unlogged ones stay empty), then after the rows: constraints, indexes,
  * replica identity, sequence ownership, views and materialized views, triggers, row-level
  * security and its policies, owners and privileges on schemas, tables, views and sequences.
- * What it refuses ({@link #unsupported}): objects it would rebuild wrongly (partitioned and
+ * What it refuses ({@link #UNSUPPORTED}): objects it would rebuild wrongly (partitioned and
  * inherited tables, foreign tables, range and base types, aggregates), rather than leave a replica
  * that silently lacks them.
  *
@@ -29,7 +29,11 @@ import java.util.Set;
  */
 record MasterSchema(List<String> before, List<CopiedTable> tables, List<String> after) {
 
-    /** A table whose rows the seed copies: its qualified name and its stored columns, quoted, comma-separated. */
+    /**
+     * A table the seed made: its qualified name and the stored columns whose rows it copies, quoted,
+     * comma-separated; null for an unlogged table (PostgreSQL never logs its rows, so the stream
+     * could not keep a copy current) and one without columns.
+     */
     record CopiedTable(String name, String columns) {}
 
     /** Schemas that hold user objects (as SQL over a pg_namespace alias {@code n}). */
@@ -147,8 +151,9 @@ record MasterSchema(List<String> before, List<CopiedTable> tables, List<String> 
                        LEFT JOIN pg_sequence q ON q.seqrelid = dq.objid
                        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '')),
                    c.oid::regclass::text,
-                   (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
-                    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '')
+                   CASE WHEN c.relpersistence = 'p' THEN
+                       (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
+                        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '') END
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE USER_NAMESPACE AND NOT_IN_EXTENSION AND c.relkind = 'r'
             ORDER BY c.oid
@@ -291,12 +296,7 @@ record MasterSchema(List<String> before, List<CopiedTable> tables, List<String> 
         List<String> before = new ArrayList<>();
         List<String> after = new ArrayList<>();
         try (Statement s = master.createStatement()) {
-            try (ResultSet rs = s.executeQuery(sql(SCHEMAS))) {
-                while (rs.next()) {
-                    before.add(rs.getString(1));
-                    owner(before, rs.getString(2), rs.getString(3), replicaRoles);
-                }
-            }
+            withOwners(s, sql(SCHEMAS), before, replicaRoles);
             before.addAll(column(master, EXTENSIONS));
             withOwners(s, sql(TYPES, "t", "pg_type"), before, replicaRoles);
             withOwners(s, sql(FUNCTIONS, "p", "pg_proc"), before, replicaRoles);

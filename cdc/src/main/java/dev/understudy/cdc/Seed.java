@@ -42,6 +42,8 @@ final class Seed {
     private static final int ATTEMPTS = 3;
     private static final int COPY_CHUNK = 64 * 1024;
 
+    private static final int USER_OBJECTS_LISTED = 5;
+
     /** User objects on a server: relations, types, routines and extensions other than plpgsql (their names, a few). */
     private static final String USER_OBJECTS = """
             SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -51,8 +53,8 @@ final class Seed {
             UNION ALL SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
             WHERE USER_NAMESPACE
             UNION ALL SELECT 'extension ' || x.extname FROM pg_extension x WHERE x.extname <> 'plpgsql'
-            LIMIT 5
-            """.replace("USER_NAMESPACE", MasterSchema.USER_NAMESPACE);
+            LIMIT %d
+            """.replace("USER_NAMESPACE", MasterSchema.USER_NAMESPACE).formatted(USER_OBJECTS_LISTED);
 
     /** What a re-seed drops first: user schemas, extensions, then what is left in schema public. */
     private static final String DROPS = """
@@ -76,16 +78,17 @@ final class Seed {
      * committed between the snapshot and the locks, and the seed starts again.
      */
     private static final String DIGEST = """
+            WITH o AS (SELECT unnest(?::oid[]) AS oid)
             SELECT md5(coalesce(string_agg(x, '|' ORDER BY x), '')) FROM (
                 SELECT format('class %s %s %s %s %s', c.oid, c.relname, c.relnamespace, c.relkind, c.relreplident) AS x
-                FROM pg_class c WHERE c.oid = ANY (?::oid[])
+                FROM pg_class c JOIN o ON o.oid = c.oid
                 UNION ALL SELECT format('column %s %s %s %s %s %s %s %s %s', a.attrelid, a.attnum, a.attname, a.atttypid,
                                         a.atttypmod, a.attnotnull, a.attisdropped, a.attidentity, a.attgenerated)
-                FROM pg_attribute a WHERE a.attrelid = ANY (?::oid[]) AND a.attnum > 0
-                UNION ALL SELECT format('index %s %s', i.indrelid, i.indexrelid) FROM pg_index i WHERE i.indrelid = ANY (?::oid[])
-                UNION ALL SELECT format('constraint %s %s', k.conrelid, k.oid) FROM pg_constraint k WHERE k.conrelid = ANY (?::oid[])
-                UNION ALL SELECT format('default %s %s %s', d.adrelid, d.adnum, d.adbin) FROM pg_attrdef d WHERE d.adrelid = ANY (?::oid[])
-                UNION ALL SELECT format('enum %s %s', e.enumtypid, e.enumlabel) FROM pg_enum e WHERE e.enumtypid = ANY (?::oid[])
+                FROM pg_attribute a JOIN o ON o.oid = a.attrelid WHERE a.attnum > 0
+                UNION ALL SELECT format('index %s %s', i.indrelid, i.indexrelid) FROM pg_index i JOIN o ON o.oid = i.indrelid
+                UNION ALL SELECT format('constraint %s %s', k.conrelid, k.oid) FROM pg_constraint k JOIN o ON o.oid = k.conrelid
+                UNION ALL SELECT format('default %s %s %s', d.adrelid, d.adnum, d.adbin) FROM pg_attrdef d JOIN o ON o.oid = d.adrelid
+                UNION ALL SELECT format('enum %s %s', e.enumtypid, e.enumlabel) FROM pg_enum e JOIN o ON o.oid = e.enumtypid
             ) s
             """;
 
@@ -219,7 +222,8 @@ final class Seed {
         if (!ours) {
             List<String> objects = MasterSchema.column(replica, USER_OBJECTS);
             if (!objects.isEmpty()) {
-                throw new SQLException("replica " + name + " is not empty (" + String.join(", ", objects) + ", ...) and has no"
+                String listed = String.join(", ", objects) + (objects.size() == USER_OBJECTS_LISTED ? ", ..." : "");
+                throw new SQLException("replica " + name + " is not empty (" + listed + ") and has no"
                         + " position of stream " + stream + ": Understudy seeds only an empty database; drop what it holds, or"
                         + " name an empty database", "55000");
             }
@@ -227,16 +231,14 @@ final class Seed {
         }
         List<String> drops = MasterSchema.column(replica, DROPS);
         try (Statement s = replica.createStatement()) {
-            for (String sql : drops) {
-                s.execute(sql);
-            }
+            run(s, drops);
         }
         log.info("replica {}: dropped its contents ({} schemas and objects) to seed it again", name, drops.size());
     }
 
     private static long copyRows(Connection master, Connection replica, CopiedTable t) throws SQLException {
         if (t.columns() == null) {
-            return 0; // a table without columns: its rows carry nothing a replica could hold apart from their number
+            return 0; // unlogged (the stream never carries its rows), or without columns
         }
         CopyOut out = master.unwrap(PGConnection.class).getCopyAPI()
                 .copyOut("COPY " + t.name() + " (" + t.columns() + ") TO STDOUT");
@@ -283,9 +285,7 @@ final class Seed {
 
     private static String digest(Connection c, String objects) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(DIGEST)) {
-            for (int i = 1; i <= 6; i++) {
-                ps.setString(i, objects);
-            }
+            ps.setString(1, objects);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getString(1);
