@@ -35,6 +35,8 @@ import org.junit.jupiter.api.Test;
 class ReplicaLossIT {
 
     private static final String READ = "SELECT count(*), inet_server_port() FROM generate_series(1, 100000) g WHERE g % 7 = ?";
+    /** A read that runs a second or more on this machine. */
+    private static final String SLOW_READ = "SELECT count(*), inet_server_port() FROM generate_series(1, 20000000) g";
     private static ProxyFixture fixture;
 
     @BeforeAll
@@ -102,9 +104,34 @@ class ReplicaLossIT {
         Await.until("reads on both replicas", Duration.ofSeconds(60),
                 () -> portsBefore.containsAll(Set.of(victim.port(), survivor.port())) || !errors.isEmpty());
         long resentBefore = victimNode.resent();
-        // the kill lands while reads are in flight on the victim (each takes ~10 ms; the balancer
-        // spreads eight readers over two replicas, but a noisy machine can leave one idle a moment)
-        Await.until("a read in flight on " + victim.name(), Duration.ofSeconds(60), () -> victimNode.outstanding() > 0);
+        // the kill must land while a read is in flight on the victim: short reads may all have been
+        // answered at that instant, so slow ones (a second or more each) run too, and the kill waits
+        // until the victim is running one
+        for (int i = 0; i < 4; i++) {
+            clients.add(Thread.ofPlatform().name("slow-reader-" + i).start(() -> {
+                try (Connection c = fixture.connect(""); Statement s = c.createStatement()) {
+                    while (running.get() && !killed.get()) {
+                        try (ResultSet rs = s.executeQuery(SLOW_READ)) {
+                            rs.next();
+                            (killed.get() ? portsAfter : portsBefore).add(rs.getInt(2));
+                        }
+                    }
+                } catch (Throwable t) {
+                    errors.add(t);
+                }
+            }));
+        }
+        try (Connection v = victim.superuserDataSource(PgNode.APP_DATABASE).getConnection();
+             PreparedStatement slow = v.prepareStatement(
+                     "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query = ?")) {
+            slow.setString(1, SLOW_READ);
+            Await.until("a slow read running on " + victim.name(), Duration.ofSeconds(60), () -> {
+                try (ResultSet rs = slow.executeQuery()) {
+                    rs.next();
+                    return rs.getInt(1) > 0;
+                }
+            });
+        }
         kill(victim);
         killed.set(true);
         long readsAtKill = reads.get();
@@ -117,7 +144,6 @@ class ReplicaLossIT {
         Connection idle = fixture.connect("");
         assertEquals(survivor.port(), port(idle, "SELECT inet_server_port()"));
         long survivorResentBefore = survivorNode.resent();
-        Await.until("a read in flight on " + survivor.name(), Duration.ofSeconds(60), () -> survivorNode.outstanding() > 0);
         survivor.close(); // pg_ctl stop -m fast
         shutDown.set(true);
         long readsAtShutdown = reads.get();
