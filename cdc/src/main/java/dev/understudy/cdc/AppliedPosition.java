@@ -12,6 +12,11 @@ import java.util.OptionalLong;
  * to which the replica has applied the change stream, written in the same transaction as the
  * changes it covers. It makes the apply exactly-once (a transaction at or below it is skipped),
  * and anyone who can read the replica (every proxy's health check) learns how far it is.
+ *
+ * <p>A position counts in the WAL of one master: {@code origin} is that master's system
+ * identifier, recorded by a seed or a promotion. An applier that finds another master's
+ * origin (the replica was away during a failover, and nobody could tell it where it stands in the
+ * new master's stream) seeds it again.
  */
 public final class AppliedPosition {
 
@@ -24,16 +29,28 @@ public final class AppliedPosition {
                 stream text PRIMARY KEY,
                 position bigint NOT NULL,
                 applied_at timestamptz NOT NULL DEFAULT clock_timestamp());
+            ALTER TABLE _understudy.applied ADD COLUMN IF NOT EXISTS origin text;
             GRANT USAGE ON SCHEMA _understudy TO PUBLIC;
             GRANT SELECT ON _understudy.applied TO PUBLIC""";
 
-    /** Records the position a seed starts the stream from (which may be below a stale one it replaces). */
+    /**
+     * Records the position, in the WAL of the master whose system identifier is the third
+     * parameter, that a seed or a promotion starts the stream from (which may be below a stale one
+     * it replaces).
+     */
     static final String SEEDED = """
-            INSERT INTO _understudy.applied AS a (stream, position, applied_at) VALUES (?, ?, clock_timestamp())
-            ON CONFLICT (stream) DO UPDATE SET position = excluded.position, applied_at = excluded.applied_at""";
+            INSERT INTO _understudy.applied AS a (stream, position, origin, applied_at) VALUES (?, ?, ?, clock_timestamp())
+            ON CONFLICT (stream) DO UPDATE SET position = excluded.position, origin = excluded.origin,
+                applied_at = excluded.applied_at""";
 
     /** Records a position the stream reached (never moving back). */
-    static final String UPSERT = SEEDED + " WHERE a.position < excluded.position";
+    static final String UPSERT = """
+            INSERT INTO _understudy.applied AS a (stream, position, applied_at) VALUES (?, ?, clock_timestamp())
+            ON CONFLICT (stream) DO UPDATE SET position = excluded.position, applied_at = excluded.applied_at
+            WHERE a.position < excluded.position""";
+
+    /** The query that reads a master's system identifier, the origin of its positions. */
+    static final String SYSTEM_ID = "SELECT system_identifier::text FROM pg_control_system()";
 
     private AppliedPosition() {}
 
@@ -56,6 +73,16 @@ public final class AppliedPosition {
             ps.setString(1, stream);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? OptionalLong.of(rs.getLong(1)) : OptionalLong.empty();
+            }
+        }
+    }
+
+    /** The master the stream's recorded position counts in (its system identifier); null when not recorded. */
+    static String origin(Connection c, String stream) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT origin FROM _understudy.applied WHERE stream = ?")) {
+            ps.setString(1, stream);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
             }
         }
     }

@@ -66,6 +66,8 @@ final class Applier implements AutoCloseable {
     private final Thread thread;
     private volatile ReplicaState state = ReplicaState.CONNECTING;
     private volatile long applied = -1;
+    /** The position of the last event queued for the replica (-1: none). */
+    private volatile long offered = -1;
     /** Dropped from the stream (too far behind, or failed): holds no slot, and is seeded again before it streams. */
     private volatile boolean reseed;
     private int failures;
@@ -156,10 +158,16 @@ final class Applier implements AutoCloseable {
     boolean offer(StreamEvent event) throws InterruptedException {
         while (streaming()) {
             if (queue.offer(event, 100, TimeUnit.MILLISECONDS)) {
+                offered = event.position();
                 return true;
             }
         }
         return false;
+    }
+
+    /** Whether the replica applied every event queued for it, or is not streaming (nothing more will reach it). */
+    boolean caughtUp() {
+        return !streaming() || (queue.isEmpty() && applied >= offered);
     }
 
     private boolean streaming() {
@@ -201,18 +209,23 @@ final class Applier implements AutoCloseable {
         keys.clear();
         queue.clear();
         try (Connection master = config.connectToMaster("understudy-applier")) {
-            refuseTheMaster(c, master);
+            String masterId = refuseTheMaster(c, master);
             AppliedPosition.create(c);
             OptionalLong row = AppliedPosition.find(c, stream);
+            String origin = row.isPresent() ? AppliedPosition.origin(c, stream) : null;
             c.commit();
             boolean ours = row.isPresent(); // seeded for this stream before: its contents may be replaced
-            long recorded = row.orElse(-1);
+            boolean otherMaster = origin != null && !origin.equals(masterId);
+            long recorded = otherMaster ? -1 : row.orElse(-1);
             if (!reseed) {
                 applied = recorded; // holds the slot here from now on, before the slot is read
             }
             long slot = MasterSetup.slotPosition(master, config.slot());
-            if (reseed || !ours || recorded < slot) {
-                if (ours && !reseed) {
+            if (reseed || !ours || otherMaster || recorded < slot) {
+                if (otherMaster) {
+                    log.warn("replica {} holds a position in another master's stream (it missed a failover): it will be"
+                            + " seeded again", target.name());
+                } else if (ours && !reseed) {
                     log.warn("replica {} is at {}, behind the stream's start at {}: it will be seeded again", target.name(),
                             Lsns.format(recorded), Lsns.format(slot));
                 }
@@ -226,13 +239,17 @@ final class Applier implements AutoCloseable {
         attached.accept(applied);
     }
 
-    /** A replica URL that names the master by mistake would feed the master its own changes, and a seed would empty it. */
-    private void refuseTheMaster(Connection replica, Connection master) throws SQLException {
-        String sql = "SELECT system_identifier::text FROM pg_control_system()";
-        if (MasterSchema.column(master, sql).equals(MasterSchema.column(replica, sql))) {
+    /**
+     * Returns the master's system identifier, and refuses a replica that has the same: a replica
+     * URL that names the master by mistake would feed the master its own changes, and a seed would empty it.
+     */
+    private String refuseTheMaster(Connection replica, Connection master) throws SQLException {
+        String masterId = MasterSchema.column(master, AppliedPosition.SYSTEM_ID).getFirst();
+        if (masterId.equals(MasterSchema.column(replica, AppliedPosition.SYSTEM_ID).getFirst())) {
             throw new SQLException("replica " + target.name() + " is the master itself (same system identifier): check its URL",
                     "55000");
         }
+        return masterId;
     }
 
     private void detach(String why) {

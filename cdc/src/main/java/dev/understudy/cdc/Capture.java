@@ -44,7 +44,10 @@ public final class Capture implements AutoCloseable {
     /** The most records kept to mark processed; beyond it the list is thinned (see {@link #thin}). */
     private static final int MAX_PENDING = 8_192;
 
-    private enum State { LATENT, STARTED, CLOSED }
+    /** How many of the latest dispatched transactions are remembered, to count those a failover loses. */
+    private static final int RECENT = 1 << 16;
+
+    private enum State { LATENT, STARTED, DRAINING, CLOSED }
 
     private final CdcConfig config;
     private final List<Applier> appliers = new ArrayList<>();
@@ -57,6 +60,9 @@ public final class Capture implements AutoCloseable {
     private volatile long lastDispatched = -1;
     /** Where the slot stood when the capture started: no replica it still feeds is behind it. */
     private long startFloor = -1;
+    /** The positions of the latest dispatched transactions, a ring (capture thread writes). */
+    private final long[] recent = new long[RECENT];
+    private long dispatched;
 
     public Capture(CdcConfig config) {
         this.config = config;
@@ -167,6 +173,7 @@ public final class Capture implements AutoCloseable {
                 continue;
             }
             lastDispatched = event.position();
+            recent[(int) (dispatched++ % RECENT)] = event.position();
             for (Applier a : appliers) {
                 a.offer(event);
             }
@@ -210,6 +217,23 @@ public final class Capture implements AutoCloseable {
         }
     }
 
+    /** Stops the beacon, the engine and its supervisor (whose loop ends once the state is no longer STARTED). */
+    private void stopCapturing() {
+        beacon.close();
+        DebeziumEngine<?> e = engine;
+        if (e != null) {
+            closeQuietly(e);
+        }
+        if (supervisor != null) {
+            supervisor.interrupt(); // it may be waiting to start the engine again
+            try {
+                supervisor.join(Duration.ofSeconds(30));
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
     private static void closeQuietly(DebeziumEngine<?> e) {
         try {
             e.close();
@@ -218,22 +242,49 @@ public final class Capture implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops capturing and lets every replica that is streaming apply what was captured (each
+     * transaction handed to it), waiting at most {@code timeout}; then closes. For a failover: the
+     * master is gone or fenced, and the replicas should hold all they can before one is promoted.
+     * Returns whether every streaming replica applied everything in time.
+     */
+    public boolean drain(Duration timeout) throws InterruptedException {
+        if (!state.compareAndSet(State.STARTED, State.DRAINING)) {
+            return false;
+        }
+        stopCapturing();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        boolean done;
+        while (!(done = appliers.stream().allMatch(Applier::caughtUp)) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        close();
+        return done;
+    }
+
+    /**
+     * How many of the transactions this capture handed to the replicas end after {@code position}
+     * (of the latest {@value #RECENT}): after {@link #drain}, what a replica promoted at that
+     * position does not have.
+     */
+    public long capturedAfter(long position) {
+        long n = 0;
+        for (long i = Math.max(0, dispatched - RECENT); i < dispatched; i++) {
+            if (recent[(int) (i % RECENT)] > position) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     @Override
     public void close() {
-        if (state.getAndSet(State.CLOSED) != State.STARTED) {
+        State before = state.getAndSet(State.CLOSED);
+        if (before != State.STARTED && before != State.DRAINING) {
             return;
         }
-        beacon.close();
-        DebeziumEngine<?> e = engine;
-        if (e != null) {
-            closeQuietly(e);
-        }
-        if (supervisor != null) {
-            try {
-                supervisor.join(Duration.ofSeconds(30));
-            } catch (InterruptedException ie) {
-                Thread.currentThread().interrupt();
-            }
+        if (before == State.STARTED) {
+            stopCapturing();
         }
         appliers.forEach(Applier::close);
         log.info("change capture of {} stopped", config.database());

@@ -196,6 +196,7 @@ final class Seed {
             try (PreparedStatement ps = replica.prepareStatement(AppliedPosition.SEEDED)) {
                 ps.setString(1, stream);
                 ps.setLong(2, position);
+                ps.setString(3, MasterSchema.column(master, AppliedPosition.SYSTEM_ID).getFirst());
                 ps.executeUpdate();
             }
             replica.commit();

@@ -34,7 +34,11 @@ public record ClusterPaths(String cluster) {
         return proxies() + "/" + id;
     }
 
+    public String healthRoot() {
+        return root() + "/health";
+    }
+
     public String health(String proxy, String node) {
-        return root() + "/health/" + proxy + "/" + node;
+        return healthRoot() + "/" + proxy + "/" + node;
     }
 }

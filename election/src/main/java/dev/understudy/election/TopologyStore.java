@@ -19,8 +19,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The cluster's topology znode: read, created once, changed only by compare-and-set on the
  * znode's version, and followed by a watch. What it hands to its listeners never goes back to an
- * older epoch than the newest it has seen, whatever order ZooKeeper's notifications take: a
- * proxy that learned of epoch 7 never routes by epoch 6 again.
+ * older value than the newest it has seen (by the znode's version, which every write raises, and
+ * never lower in epoch), whatever order ZooKeeper's notifications and its own writes take: a
+ * proxy that learned of epoch 7 never routes by epoch 6 again, nor by an older value of epoch 7.
  *
  * <p>Lifecycle: {@code LATENT -> STARTED -> CLOSED}. Listeners run on a thread the store owns,
  * one change at a time, never on Curator's event thread.
@@ -40,7 +41,7 @@ public final class TopologyStore implements AutoCloseable {
     private final ExecutorService notifier = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform()
             .name("topology-watch").daemon().unstarted(r));
     private final List<Consumer<ClusterTopology>> listeners = new CopyOnWriteArrayList<>();
-    private final AtomicReference<ClusterTopology> newest = new AtomicReference<>();
+    private final AtomicReference<Versioned> newest = new AtomicReference<>();
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
 
     public TopologyStore(CuratorFramework client, ClusterPaths paths) {
@@ -72,20 +73,21 @@ public final class TopologyStore implements AutoCloseable {
             log.error("ignoring the topology at {}: {}", path, e.getMessage());
             return;
         }
-        offer(t);
+        offer(new Versioned(t, data.getStat().getVersion()));
     }
 
-    /** Takes a topology if it is not older than the newest seen; tells the listeners when it is new. */
-    private void offer(ClusterTopology t) {
-        ClusterTopology before = newest.getAndUpdate(n -> n == null || t.epoch() >= n.epoch() ? t : n);
-        if (before != null && t.epoch() < before.epoch()) {
-            log.warn("ignoring topology of epoch {}: epoch {} was seen before", t.epoch(), before.epoch());
+    /** Takes a topology if it is newer than the newest seen; tells the listeners when it is. */
+    private void offer(Versioned v) {
+        ClusterTopology t = v.topology();
+        Versioned before = newest.getAndUpdate(n -> n == null || newer(v, n) ? v : n);
+        if (before != null && !newer(v, before)) {
+            if (t.epoch() < before.topology().epoch()) {
+                log.warn("ignoring topology of epoch {}: epoch {} was seen before", t.epoch(), before.topology().epoch());
+            }
             return;
         }
-        if (t.equals(before)) {
-            return;
-        }
-        log.info("topology epoch {}: master {}, replicas {}", t.epoch(), t.master(), t.replicas());
+        log.info("topology epoch {}: master {}{}, replicas {}", t.epoch(), t.master(), t.held() ? " (writes held)" : "",
+                t.replicas());
         for (Consumer<ClusterTopology> l : listeners) {
             try {
                 l.accept(t);
@@ -95,13 +97,18 @@ public final class TopologyStore implements AutoCloseable {
         }
     }
 
+    /** Newer: a later write of the znode, and not back in epoch (a write never lowers it). */
+    private static boolean newer(Versioned a, Versioned b) {
+        return a.version() > b.version() && a.topology().epoch() >= b.topology().epoch();
+    }
+
     public void addListener(Consumer<ClusterTopology> listener) {
         listeners.add(listener);
     }
 
     /** The newest topology seen (by the watch or by this store's own reads and writes), if any. */
     public Optional<ClusterTopology> newest() {
-        return Optional.ofNullable(newest.get());
+        return Optional.ofNullable(newest.get()).map(Versioned::topology);
     }
 
     /** Reads the znode now, with its version; empty when there is no topology yet. */
@@ -109,9 +116,9 @@ public final class TopologyStore implements AutoCloseable {
         Stat stat = new Stat();
         try {
             byte[] data = client.getData().storingStatIn(stat).forPath(path);
-            ClusterTopology t = ClusterTopology.fromJson(data);
-            notifier.execute(() -> offer(t));
-            return Optional.of(new Versioned(t, stat.getVersion()));
+            Versioned v = new Versioned(ClusterTopology.fromJson(data), stat.getVersion());
+            notifier.execute(() -> offer(v));
+            return Optional.of(v);
         } catch (KeeperException.NoNodeException e) {
             return Optional.empty();
         }
@@ -135,12 +142,14 @@ public final class TopologyStore implements AutoCloseable {
         if (next.epoch() < expected.topology().epoch()) {
             throw new IllegalArgumentException("epoch " + next.epoch() + " would go back from " + expected.topology().epoch());
         }
+        Stat stat;
         try {
-            client.setData().withVersion(expected.version()).forPath(path, next.toJson());
+            stat = client.setData().withVersion(expected.version()).forPath(path, next.toJson());
         } catch (KeeperException.BadVersionException | KeeperException.NoNodeException e) {
             return false;
         }
-        notifier.execute(() -> offer(next));
+        Versioned written = new Versioned(next, stat.getVersion());
+        notifier.execute(() -> offer(written));
         return true;
     }
 

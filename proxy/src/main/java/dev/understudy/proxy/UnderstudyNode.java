@@ -1,10 +1,8 @@
 package dev.understudy.proxy;
 
-import dev.understudy.cdc.Capture;
-import dev.understudy.cdc.CdcConfig;
-import dev.understudy.cdc.ReplicaTarget;
 import dev.understudy.election.EmbeddedZooKeeper;
 import dev.understudy.proxy.backend.BackendConnection;
+import dev.understudy.proxy.cluster.CurrentTopology;
 import dev.understudy.proxy.cluster.DatabaseNode;
 import dev.understudy.proxy.cluster.HealthMonitor;
 import dev.understudy.proxy.cluster.Topology;
@@ -13,6 +11,7 @@ import dev.understudy.proxy.config.ConfigException;
 import dev.understudy.proxy.config.NodeConfig;
 import dev.understudy.proxy.config.ProxyConfig;
 import dev.understudy.proxy.demo.WorkDirectory;
+import dev.understudy.proxy.failover.Coordinator;
 import dev.understudy.proxy.metrics.MetricsServer;
 import dev.understudy.proxy.metrics.NodeMetrics;
 import dev.understudy.proxy.routing.ClassificationCache;
@@ -32,8 +31,8 @@ import java.security.GeneralSecurityException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -42,10 +41,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One Understudy node: the PostgreSQL listener, the health checks of the database nodes, the
- * change capture that keeps the replicas in sync (cdc.enabled), and the in-process ZooKeeper
- * server when no ensemble is configured. The only place that wires the
- * modules together.
+ * One Understudy node: the PostgreSQL listener, the health checks of the database nodes, its part
+ * in the cluster through ZooKeeper ({@link Coordinator}: the topology it routes by, and, while it
+ * leads, the change capture that keeps the replicas in sync and the failover of a dead master),
+ * and the in-process ZooKeeper server when no ensemble is configured. The only place that wires
+ * the modules together.
  */
 public final class UnderstudyNode implements AutoCloseable {
 
@@ -57,28 +57,13 @@ public final class UnderstudyNode implements AutoCloseable {
     private static final Duration CATALOG_READ_TIMEOUT = Duration.ofSeconds(30);
 
     private final ProxyConfig config;
-    private final EmbeddedZooKeeper zookeeper;
-    private final Path zookeeperDir;
-    private final PgServer pg;
-    private final Topology topology;
-    private final HealthMonitor health;
-    /** Null when cdc.enabled is false. */
-    private final Capture capture;
-    private final NodeMetrics metrics;
-    /** Null when metrics.port is 0. */
-    private final MetricsServer metricsServer;
+    private final CurrentTopology topology;
+    private final Started parts;
 
-    private UnderstudyNode(ProxyConfig config, Topology topology, HealthMonitor health, Capture capture, NodeMetrics metrics,
-                           MetricsServer metricsServer, EmbeddedZooKeeper zookeeper, Path zookeeperDir, PgServer pg) {
+    private UnderstudyNode(ProxyConfig config, CurrentTopology topology, Started parts) {
         this.config = config;
         this.topology = topology;
-        this.health = health;
-        this.capture = capture;
-        this.metrics = metrics;
-        this.metricsServer = metricsServer;
-        this.zookeeper = zookeeper;
-        this.zookeeperDir = zookeeperDir;
-        this.pg = pg;
+        this.parts = parts;
     }
 
     /**
@@ -88,94 +73,104 @@ public final class UnderstudyNode implements AutoCloseable {
     public static UnderstudyNode start(ProxyConfig config) throws ConfigException, IOException {
         Credentials credentials = Credentials.of(config.users());
         SSLSocketFactory tls = tls(config);
-        Topology topology = topology(config);
+        Map<String, DatabaseNode> nodes = databaseNodes(config);
+        // writes wait until the cluster's topology is read from ZooKeeper
+        CurrentTopology topology = new CurrentTopology(new Topology(0, nodes.get(config.master().name()),
+                config.replicas().stream().map(n -> nodes.get(n.name())).toList(), true));
         Map<String, Consistency> userConsistency = new HashMap<>();
         config.users().forEach(u -> u.consistency().ifPresent(c -> userConsistency.put(u.name(), c)));
         SessionEnvironment env = new SessionEnvironment(credentials, config.authMethod(), config.maxMessageBytes(),
-                AUTHENTICATION_TIMEOUT, tls, new SessionRegistry(config.maxConnections()), () -> topology,
-                config.routing().replicaReads() && !topology.replicas().isEmpty(),
+                AUTHENTICATION_TIMEOUT, tls, new SessionRegistry(config.maxConnections()), topology,
+                config.failover().writeHold(), config.routing().replicaReads() && !config.replicas().isEmpty(),
                 new ReplicaSelector(config.routing().balance(), config.routing().maxReplicaLag()),
                 new ClassificationCache(CLASSIFICATION_CACHE),
-                new FunctionCatalog(database -> readFunctions(topology.master(), database)),
+                new FunctionCatalog(database -> readFunctions(topology.get().master(), database)),
                 config.routing().consistency(), Map.copyOf(userConsistency));
-        EmbeddedZooKeeper zookeeper = null;
-        Path zookeeperDir = null;
-        if (config.zookeeperConnect().isEmpty()) {
-            zookeeperDir = Files.createTempDirectory("understudy-zk-");
-            zookeeper = EmbeddedZooKeeper.start(config.zookeeperEmbeddedPort(), zookeeperDir);
-            log.info("in-process ZooKeeper at {}", zookeeper.connectString());
-        }
-        CdcSettings cdc = config.cdc();
-        Capture capture = null;
-        if (cdc.enabled()) {
-            capture = new Capture(captureConfig(config));
-            try {
-                capture.start();
-            } catch (SQLException e) {
-                closeZooKeeper(zookeeper, zookeeperDir);
-                throw new IOException("cannot prepare master " + config.master().name() + " for change capture as cdc.user "
-                        + cdc.user() + " (it needs REPLICATION and superuser rights): " + e.getMessage(), e);
-            }
-        }
-        HealthMonitor health = cdc.enabled()
-                ? new HealthMonitor(() -> topology, config.health(), cdc.database(), cdc.slot())
-                : new HealthMonitor(() -> topology, config.health());
-        health.start();
-        NodeMetrics metrics = new NodeMetrics(() -> topology, capture);
-        MetricsServer metricsServer = null;
-        if (config.metricsPort() != 0) {
-            try {
-                metricsServer = MetricsServer.start(config.metricsHost(), config.metricsPort(), metrics);
-            } catch (IOException e) {
-                abandon(null, metrics, health, capture, zookeeper, zookeeperDir);
-                throw new IOException("cannot serve metrics on " + config.metricsHost() + ":" + config.metricsPort()
-                        + " (metrics.host / metrics.port): " + e.getMessage(), e);
-            }
-        }
-        PgServer pg = new PgServer(config.listenHost(), config.listenPort(), env);
+        Started started = new Started(); // closed here on failure, by the node's close otherwise
         try {
-            pg.start();
-        } catch (IOException e) {
-            abandon(metricsServer, metrics, health, capture, zookeeper, zookeeperDir);
-            throw new IOException("cannot listen on " + config.listenHost() + ":" + config.listenPort()
-                    + " (listen.host / listen.port): " + e.getMessage(), e);
-        }
-        NodeConfig master = config.master();
-        if (env.replicaReads()) {
-            log.info("cluster {}: writes go to master {} at {}:{}, reads to replicas {}", config.clusterName(),
-                    master.name(), master.host(), master.port(), topology.replicas());
-        } else {
-            log.info("cluster {}: writes and reads go to master {} at {}:{}", config.clusterName(), master.name(),
-                    master.host(), master.port());
-        }
-        return new UnderstudyNode(config, topology, health, capture, metrics, metricsServer, zookeeper, zookeeperDir, pg);
-    }
-
-    /** The capture's view of the configuration: the master to read, the replicas to apply to, as cdc.user. */
-    private static CdcConfig captureConfig(ProxyConfig config) {
-        CdcSettings cdc = config.cdc();
-        NodeConfig master = config.master();
-        List<ReplicaTarget> replicas = config.replicas().stream()
-                .map(r -> new ReplicaTarget(r.name(), "jdbc:postgresql://" + r.address() + "/" + cdc.database(), cdc.user(),
-                        cdc.password().reveal()))
-                .toList();
-        return new CdcConfig(master.host(), master.port(), cdc.database(), cdc.user(), cdc.password().reveal(), cdc.slot(),
-                cdc.publication(), cdc.beaconInterval(), (long) cdc.retentionMb() << 20, replicas);
-    }
-
-    private static Topology topology(ProxyConfig config) {
-        DatabaseNode master = null;
-        List<DatabaseNode> replicas = new ArrayList<>();
-        for (NodeConfig n : config.nodes()) {
-            DatabaseNode node = new DatabaseNode(new BackendConnection.Target(n.name(), n.host(), n.port(),
-                    config.backendUser(), config.backendPassword().reveal(), config.backendConnectTimeout()), n.weight());
-            if (n.role() == NodeConfig.Role.MASTER) {
-                master = node;
-            } else {
-                replicas.add(node);
+            String connect = config.zookeeperConnect();
+            if (connect.isEmpty()) {
+                started.zookeeperDir = Files.createTempDirectory("understudy-zk-");
+                started.zookeeper = EmbeddedZooKeeper.start(config.zookeeperEmbeddedPort(), started.zookeeperDir);
+                connect = started.zookeeper.connectString();
+                log.info("in-process ZooKeeper at {}", connect);
             }
+            CdcSettings cdc = config.cdc();
+            List<DatabaseNode> all = List.copyOf(nodes.values());
+            started.health = cdc.enabled()
+                    ? new HealthMonitor(topology, all, config.health(), cdc.database(), cdc.slot())
+                    : new HealthMonitor(topology, all, config.health());
+            started.health.start();
+            Started s = started;
+            started.metrics = new NodeMetrics(topology, all,
+                    cdc.enabled() ? () -> s.coordinator == null ? Map.of() : s.coordinator.replicaStates() : null);
+            if (config.metricsPort() != 0) {
+                try {
+                    started.metricsServer = MetricsServer.start(config.metricsHost(), config.metricsPort(), started.metrics);
+                } catch (IOException e) {
+                    throw new IOException("cannot serve metrics on " + config.metricsHost() + ":" + config.metricsPort()
+                            + " (metrics.host / metrics.port): " + e.getMessage(), e);
+                }
+            }
+            started.pg = new PgServer(config.listenHost(), config.listenPort(), env);
+            try {
+                started.pg.start();
+            } catch (IOException e) {
+                throw new IOException("cannot listen on " + config.listenHost() + ":" + config.listenPort()
+                        + " (listen.host / listen.port): " + e.getMessage(), e);
+            }
+            String address = config.listenHost() + ":" + started.pg.localPort();
+            String id = config.nodeId().isEmpty() ? address : config.nodeId();
+            started.coordinator = Coordinator.start(config, id, connect, address, nodes, topology);
+        } catch (IOException | RuntimeException e) {
+            started.close();
+            throw e;
         }
-        return new Topology(1, master, replicas);
+        Topology now = topology.get();
+        log.info("node {} of cluster {}: writes go to master {}, reads to {}", started.coordinator.id(), config.clusterName(),
+                now.master().name(), env.replicaReads() ? "replicas " + now.replicas() : "the master too");
+        return new UnderstudyNode(config, topology, started);
+    }
+
+    /** What a start has started so far (null: not yet), closed in reverse order when a later step fails. */
+    private static final class Started implements AutoCloseable {
+        EmbeddedZooKeeper zookeeper;
+        Path zookeeperDir;
+        HealthMonitor health;
+        NodeMetrics metrics;
+        MetricsServer metricsServer;
+        PgServer pg;
+        Coordinator coordinator;
+
+        @Override
+        public void close() {
+            if (pg != null) {
+                pg.close();
+            }
+            if (metricsServer != null) {
+                metricsServer.close();
+            }
+            if (coordinator != null) {
+                coordinator.close();
+            }
+            if (metrics != null) {
+                metrics.close();
+            }
+            if (health != null) {
+                health.close();
+            }
+            closeZooKeeper(zookeeper, zookeeperDir);
+        }
+    }
+
+    /** Every configured database node, by name, in configuration order, with the proxy's own credentials. */
+    private static Map<String, DatabaseNode> databaseNodes(ProxyConfig config) {
+        Map<String, DatabaseNode> nodes = new LinkedHashMap<>();
+        for (NodeConfig n : config.nodes()) {
+            nodes.put(n.name(), new DatabaseNode(new BackendConnection.Target(n.name(), n.host(), n.port(),
+                    config.backendUser(), config.backendPassword().reveal(), config.backendConnectTimeout()), n.weight()));
+        }
+        return nodes;
     }
 
     /** Reads a database's function volatility from the master over JDBC, as the proxy's own role. */
@@ -198,12 +193,17 @@ public final class UnderstudyNode implements AutoCloseable {
     }
 
     public int pgPort() {
-        return pg.localPort();
+        return parts.pg.localPort();
     }
 
-    /** The master and replicas this node routes to, with their counters and health. */
+    /** The master and replicas this node routes to now, with their counters and health. */
     public Topology topology() {
-        return topology;
+        return topology.get();
+    }
+
+    /** This node's place in the cluster: its id, whether it leads, the cluster's topology. */
+    public Coordinator coordinator() {
+        return parts.coordinator;
     }
 
     public ProxyConfig config() {
@@ -211,45 +211,22 @@ public final class UnderstudyNode implements AutoCloseable {
     }
 
     public int sessionCount() {
-        return pg.sessionCount();
+        return parts.pg.sessionCount();
     }
 
     /** Everything this node exports, in Prometheus' text format (what GET /metrics answers). */
     public String scrapeMetrics() {
-        return metrics.scrape();
+        return parts.metrics.scrape();
     }
 
     /** The metrics endpoint's port; empty when metrics.port is 0. */
     public OptionalInt metricsPort() {
-        return metricsServer == null ? OptionalInt.empty() : OptionalInt.of(metricsServer.port());
+        return parts.metricsServer == null ? OptionalInt.empty() : OptionalInt.of(parts.metricsServer.port());
     }
 
     @Override
     public void close() {
-        if (metricsServer != null) {
-            metricsServer.close();
-        }
-        pg.close();
-        health.close();
-        if (capture != null) {
-            capture.close();
-        }
-        metrics.close();
-        closeZooKeeper(zookeeper, zookeeperDir);
-    }
-
-    /** Stops what a start that failed had started, in reverse order (null: not started). */
-    private static void abandon(MetricsServer metricsServer, NodeMetrics metrics, HealthMonitor health, Capture capture,
-                                EmbeddedZooKeeper zookeeper, Path zookeeperDir) {
-        if (metricsServer != null) {
-            metricsServer.close();
-        }
-        metrics.close();
-        health.close();
-        if (capture != null) {
-            capture.close();
-        }
-        closeZooKeeper(zookeeper, zookeeperDir);
+        parts.close();
     }
 
     /** Stops the in-process ZooKeeper, if this node runs one, and deletes its scratch data. */

@@ -25,8 +25,8 @@ import org.slf4j.MDC;
  * The results are on each {@link DatabaseNode}. Nothing here blocks a session: sessions read what
  * the last check wrote.
  *
- * <p>Lifecycle: {@code LATENT -> STARTED -> CLOSED}. The nodes are those of the topology at
- * {@link #start()}; which of them is the master is read again at every check.
+ * <p>Lifecycle: {@code LATENT -> STARTED -> CLOSED}. The nodes are every configured one, whatever
+ * its role; which of them is the master is read again at every check.
  */
 public final class HealthMonitor implements AutoCloseable {
 
@@ -37,6 +37,7 @@ public final class HealthMonitor implements AutoCloseable {
     private enum State { LATENT, STARTED, CLOSED }
 
     private final Supplier<Topology> topology;
+    private final List<DatabaseNode> nodes;
     private final HealthConfig config;
     private final Function<DatabaseNode, Probe> probes;
     private final LongSupplier ticker;
@@ -44,8 +45,8 @@ public final class HealthMonitor implements AutoCloseable {
     private final List<Thread> threads = new ArrayList<>();
 
     /** Checks over pgjdbc, timed by {@link System#nanoTime()}, of nodes without change data capture. */
-    public HealthMonitor(Supplier<Topology> topology, HealthConfig config) {
-        this(topology, config, config.database(), null);
+    public HealthMonitor(Supplier<Topology> topology, List<DatabaseNode> nodes, HealthConfig config) {
+        this(topology, nodes, config, config.database(), null);
     }
 
     /**
@@ -53,8 +54,9 @@ public final class HealthMonitor implements AutoCloseable {
      * replica that is not a streaming standby has the position its applier recorded there for
      * {@code cdcStream} (null: none).
      */
-    public HealthMonitor(Supplier<Topology> topology, HealthConfig config, String database, String cdcStream) {
-        this(topology, config, node -> new JdbcProbe(node.target(), database, config.timeout(), cdcStream),
+    public HealthMonitor(Supplier<Topology> topology, List<DatabaseNode> nodes, HealthConfig config, String database,
+                         String cdcStream) {
+        this(topology, nodes, config, node -> new JdbcProbe(node.target(), database, config.timeout(), cdcStream),
                 System::nanoTime);
     }
 
@@ -63,9 +65,10 @@ public final class HealthMonitor implements AutoCloseable {
      * @param ticker the clock of check times, in {@link System#nanoTime()} units; positions are
      *     asked for by instants of the same clock ({@link DatabaseNode#positionReadAfter})
      */
-    HealthMonitor(Supplier<Topology> topology, HealthConfig config, Function<DatabaseNode, Probe> probes,
-                  LongSupplier ticker) {
+    HealthMonitor(Supplier<Topology> topology, List<DatabaseNode> nodes, HealthConfig config,
+                  Function<DatabaseNode, Probe> probes, LongSupplier ticker) {
         this.topology = topology;
+        this.nodes = List.copyOf(nodes);
         this.config = config;
         this.probes = probes;
         this.ticker = ticker;
@@ -76,7 +79,6 @@ public final class HealthMonitor implements AutoCloseable {
         if (!state.compareAndSet(State.LATENT, State.STARTED)) {
             throw new IllegalStateException("health monitor already started or closed");
         }
-        List<DatabaseNode> nodes = topology.get().nodes();
         for (DatabaseNode node : nodes) {
             threads.add(Thread.ofVirtual().name("health-" + node.name()).start(() -> run(node)));
         }
@@ -130,6 +132,7 @@ public final class HealthMonitor implements AutoCloseable {
         Topology now = topology.get();
         boolean master = now.master() == node;
         NodeHealth health = node.health();
+        health.role(master);
         Probe.Reading reading;
         long position;
         try {

@@ -33,9 +33,22 @@ final class NodeHealth {
 
     private final PositionHistory history = new PositionHistory();
     private volatile State state = State.INITIAL;
+    /** Whether the node was master at its latest check (checking thread only). */
+    private boolean master;
 
     State state() {
         return state;
+    }
+
+    /**
+     * Notes the node's role at a check; when it changed, its positions so far (of the other
+     * stream: a replica's applied positions are the old master's, a master's are its own) are forgotten.
+     */
+    void role(boolean isMaster) {
+        if (isMaster != master) {
+            master = isMaster;
+            history.clear();
+        }
     }
 
     /** The positions this node reported, with when. */

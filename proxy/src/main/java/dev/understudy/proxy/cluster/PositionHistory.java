@@ -81,6 +81,17 @@ final class PositionHistory {
         }
     }
 
+    /** Forgets every position: the node's positions from now on are of another stream (it became master, or stopped being it). */
+    void clear() {
+        lock.lock();
+        try {
+            start = 0;
+            size = 0;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** The position read by the latest check; {@link Lsn#UNKNOWN} before the first. */
     long latest() {
         lock.lock();

@@ -6,13 +6,29 @@ import java.util.Objects;
 
 /**
  * Who is master and who are replicas, as this proxy currently believes. Immutable: a change
- * (failover, switchover, an added replica) is a new Topology with a higher epoch.
+ * (failover, switchover, an added replica) is a new Topology.
+ *
+ * @param epoch the cluster's epoch (see {@code ClusterTopology})
+ * @param master the node that takes writes; while {@code writesHeld}, the one being replaced
+ * @param replicas the nodes that serve reads
+ * @param writesHeld no node takes writes now: a failover is under way, or this proxy cannot tell
+ *     (it lost its ZooKeeper session); writes wait for a topology that releases them
  */
-public record Topology(long epoch, DatabaseNode master, List<DatabaseNode> replicas) {
+public record Topology(long epoch, DatabaseNode master, List<DatabaseNode> replicas, boolean writesHeld) {
 
     public Topology {
         Objects.requireNonNull(master, "master");
         replicas = List.copyOf(replicas);
+    }
+
+    /** A topology whose master takes writes. */
+    public Topology(long epoch, DatabaseNode master, List<DatabaseNode> replicas) {
+        this(epoch, master, replicas, false);
+    }
+
+    /** The same, with writes held or released; {@code replicas} empty too unless {@code keepReplicas}. */
+    public Topology holding(boolean held, boolean keepReplicas) {
+        return new Topology(epoch, master, keepReplicas ? replicas : List.of(), held);
     }
 
     /** The master and the replicas, master first. */

@@ -15,6 +15,9 @@ import java.util.Set;
 public enum ConfigKey {
     CLUSTER_NAME("cluster.name", "understudy", Parsers.name("[a-z0-9_-]+"),
             "Name of this Understudy cluster; proxies with the same name share leadership and topology in ZooKeeper."),
+    CLUSTER_NODE_ID("cluster.node_id", "", Parsers.nodeId(),
+            "This node's unique id in the cluster (letters, digits, `.`, `_`, `:`, `-`): its name in ZooKeeper,"
+                    + " in logs and in admin commands. Empty: `listen.host:port` with the port it really listens on."),
 
     LISTEN_HOST("listen.host", "127.0.0.1", Parsers.host(),
             "Address to accept PostgreSQL clients on; `0.0.0.0` for all IPv4 interfaces."),
@@ -63,6 +66,25 @@ public enum ConfigKey {
     ZOOKEEPER_EMBEDDED_PORT("zookeeper.embedded_port", "0", Parsers.intBetween(0, 65535),
             "Port of the in-process ZooKeeper server; 0 picks a free port. Only allowed when"
                     + " `zookeeper.connect` is empty."),
+    ZOOKEEPER_SESSION_TIMEOUT_MS("zookeeper.session_timeout_ms", "6000", Parsers.millis(1000),
+            "ZooKeeper session timeout, in milliseconds: when a node dies, its leadership and registration end"
+                    + " this long after (another node then takes over the leader's duties). The ensemble bounds it"
+                    + " (by default between 2 and 20 of its ticks)."),
+
+    FAILOVER_ENABLED("failover.enabled", "true", Parsers.bool(),
+            "Whether the leader promotes a replica when the master fails: its own health checks and those of a"
+                    + " majority of the live proxies find the master down (see docs/failover.md). false: a dead"
+                    + " master stays master; writes fail until it is back."),
+    FAILOVER_WRITE_HOLD_MS("failover.write_hold_ms", "10000", Parsers.millis(1),
+            "How long a proxy holds a write (any statement bound for the master) while the cluster has no"
+                    + " master to take it: during a failover, or while the proxy cannot reach ZooKeeper. After it,"
+                    + " the statement fails with SQLSTATE 57P03 (retry later); the session stays open."),
+    FAILOVER_DRAIN_TIMEOUT_MS("failover.drain_timeout_ms", "5000", Parsers.millis(1),
+            "How long a failover lets the replicas apply what was captured from the old master before one is"
+                    + " promoted, in milliseconds."),
+    FAILOVER_READS_WITHOUT_ZOOKEEPER("failover.reads_without_zookeeper", "true", Parsers.bool(),
+            "Whether a proxy that lost its ZooKeeper session keeps sending reads to replicas. Writes stop"
+                    + " either way until it has read the current topology again."),
 
     ROUTING_REPLICA_READS("routing.replica_reads", "true", Parsers.bool(),
             "Whether reads may go to replicas. false sends every statement to the master (the demo cluster"
@@ -84,8 +106,8 @@ public enum ConfigKey {
     CDC_ENABLED("cdc.enabled", "false", Parsers.bool(),
             "Whether this node keeps the replicas in sync with change data capture (Debezium reading the master's"
                     + " WAL through a logical replication slot, one applier per replica; see docs/cdc.md). false:"
-                    + " the replicas are kept in sync by something else (PostgreSQL streaming replication)."
-                    + " Until leader election lands, enable it on one node of a cluster only."),
+                    + " the replicas are kept in sync by something else (PostgreSQL streaming replication). Only"
+                    + " the cluster's leader captures; every node should have the same setting."),
     CDC_DATABASE("cdc.database", "postgres", Parsers.databaseName(),
             "The database replicated (one per cluster). With `cdc.enabled`, health checks log in to it rather"
                     + " than `health.database`: it holds each replica's applied position."),

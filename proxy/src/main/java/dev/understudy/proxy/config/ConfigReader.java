@@ -63,6 +63,7 @@ final class ConfigReader {
         }
         return new ProxyConfig(
                 (String) values.get(ConfigKey.CLUSTER_NAME),
+                (String) values.get(ConfigKey.CLUSTER_NODE_ID),
                 (String) values.get(ConfigKey.LISTEN_HOST),
                 (Integer) values.get(ConfigKey.LISTEN_PORT),
                 (Integer) values.get(ConfigKey.LISTEN_MAX_CONNECTIONS),
@@ -79,6 +80,11 @@ final class ConfigReader {
                         (String) values.get(ConfigKey.HEALTH_DATABASE)),
                 zookeeper,
                 (Integer) values.get(ConfigKey.ZOOKEEPER_EMBEDDED_PORT),
+                (Duration) values.get(ConfigKey.ZOOKEEPER_SESSION_TIMEOUT_MS),
+                new FailoverConfig((Boolean) values.get(ConfigKey.FAILOVER_ENABLED),
+                        (Duration) values.get(ConfigKey.FAILOVER_WRITE_HOLD_MS),
+                        (Duration) values.get(ConfigKey.FAILOVER_DRAIN_TIMEOUT_MS),
+                        (Boolean) values.get(ConfigKey.FAILOVER_READS_WITHOUT_ZOOKEEPER)),
                 new RoutingConfig((Boolean) values.get(ConfigKey.ROUTING_REPLICA_READS),
                         (Balance) values.get(ConfigKey.ROUTING_BALANCE),
                         (Consistency) values.get(ConfigKey.ROUTING_CONSISTENCY),

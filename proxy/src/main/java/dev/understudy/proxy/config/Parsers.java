@@ -157,6 +157,12 @@ final class Parsers {
     }
 
     /** A ZooKeeper connect string, or empty. */
+    /** A node id: empty (derived at start) or a ZooKeeper-safe name. */
+    static ValueParser<String> nodeId() {
+        ValueParser<String> name = name("[A-Za-z0-9._:-]+");
+        return new ValueParser<>("empty, or " + name.form(), text -> text.isEmpty() ? text : name.function().apply(text));
+    }
+
     static ValueParser<String> zookeeperConnect() {
         return new ValueParser<>("host:port[,host:port...][/chroot], or empty", text -> {
             String connect = text.strip();

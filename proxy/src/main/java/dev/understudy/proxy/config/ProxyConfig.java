@@ -19,6 +19,7 @@ import java.util.SequencedMap;
  */
 public record ProxyConfig(
         String clusterName,
+        String nodeId,
         String listenHost,
         int listenPort,
         int maxConnections,
@@ -32,6 +33,8 @@ public record ProxyConfig(
         HealthConfig health,
         String zookeeperConnect,
         int zookeeperEmbeddedPort,
+        Duration zookeeperSessionTimeout,
+        FailoverConfig failover,
         RoutingConfig routing,
         CdcSettings cdc,
         String metricsHost,
@@ -41,6 +44,9 @@ public record ProxyConfig(
 
     public ProxyConfig {
         Objects.requireNonNull(clusterName, "clusterName");
+        Objects.requireNonNull(nodeId, "nodeId");
+        Objects.requireNonNull(zookeeperSessionTimeout, "zookeeperSessionTimeout");
+        Objects.requireNonNull(failover, "failover");
         Objects.requireNonNull(listenHost, "listenHost");
         Objects.requireNonNull(tlsCertFile, "tlsCertFile");
         Objects.requireNonNull(tlsKeyFile, "tlsKeyFile");
@@ -103,6 +109,7 @@ public record ProxyConfig(
     public SequencedMap<String, String> settings() {
         SequencedMap<String, String> out = new LinkedHashMap<>();
         put(out, ConfigKey.CLUSTER_NAME, clusterName);
+        put(out, ConfigKey.CLUSTER_NODE_ID, nodeId);
         put(out, ConfigKey.LISTEN_HOST, listenHost);
         put(out, ConfigKey.LISTEN_PORT, listenPort);
         put(out, ConfigKey.LISTEN_MAX_CONNECTIONS, maxConnections);
@@ -119,6 +126,11 @@ public record ProxyConfig(
         put(out, ConfigKey.HEALTH_DATABASE, health.database());
         put(out, ConfigKey.ZOOKEEPER_CONNECT, zookeeperConnect);
         put(out, ConfigKey.ZOOKEEPER_EMBEDDED_PORT, zookeeperEmbeddedPort);
+        put(out, ConfigKey.ZOOKEEPER_SESSION_TIMEOUT_MS, zookeeperSessionTimeout.toMillis());
+        put(out, ConfigKey.FAILOVER_ENABLED, failover.enabled());
+        put(out, ConfigKey.FAILOVER_WRITE_HOLD_MS, failover.writeHold().toMillis());
+        put(out, ConfigKey.FAILOVER_DRAIN_TIMEOUT_MS, failover.drainTimeout().toMillis());
+        put(out, ConfigKey.FAILOVER_READS_WITHOUT_ZOOKEEPER, failover.readsWithoutZooKeeper());
         put(out, ConfigKey.ROUTING_REPLICA_READS, routing.replicaReads());
         put(out, ConfigKey.ROUTING_BALANCE, routing.balance().configName());
         put(out, ConfigKey.ROUTING_CONSISTENCY, routing.consistency().configName());

@@ -15,6 +15,8 @@ enum Section {
     HEALTH("health", false, "How the proxy checks every PostgreSQL node and reads its WAL position; see"
             + " docs/health.md."),
     ZOOKEEPER("zookeeper", false, "Where the proxies keep leadership and topology."),
+    FAILOVER("failover", false, "What the leader does when the master fails, and what proxies do meanwhile; see"
+            + " docs/failover.md."),
     ROUTING("routing", false, "Where statements run: see docs/routing.md for the rules."),
     CDC("cdc", false, "Change data capture: how the replicas are kept in sync with the master; see docs/cdc.md."),
     METRICS("metrics", false, "Prometheus metrics over HTTP: replica lag and state, routing counters, the JVM; see"

@@ -1,6 +1,5 @@
 package dev.understudy.proxy.metrics;
 
-import dev.understudy.cdc.Capture;
 import dev.understudy.cdc.ReplicaState;
 import dev.understudy.proxy.cluster.DatabaseNode;
 import dev.understudy.proxy.cluster.Topology;
@@ -14,14 +13,14 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 import java.util.function.ToDoubleFunction;
 
 /**
  * What a node exports for Prometheus: each database node's health, applied position, lag and
  * routing counters as this proxy sees them, each CDC replica's state as this node's capture sees
- * it, and the JVM's memory, threads and GC. Values are read when scraped, from the objects that
+ * it (only the leader captures), and the JVM's memory, threads and GC. Values are read when scraped, from the objects that
  * hold them; nothing is copied on the request path.
  */
 public final class NodeMetrics implements AutoCloseable {
@@ -30,11 +29,13 @@ public final class NodeMetrics implements AutoCloseable {
     private final JvmGcMetrics gc = new JvmGcMetrics();
 
     /**
-     * @param topology the nodes as routing sees them now (read at each scrape)
-     * @param capture this node's change capture, or null when cdc.enabled is false
+     * @param topology the master and replicas as routing sees them now (read at each scrape)
+     * @param nodes every configured database node
+     * @param cdcStates each replica's state in this node's change capture (empty unless this node
+     *     leads and captures), or null when cdc.enabled is false
      */
-    public NodeMetrics(Supplier<Topology> topology, Capture capture) {
-        for (DatabaseNode n : nodes(topology.get())) {
+    public NodeMetrics(Supplier<Topology> topology, List<DatabaseNode> nodes, Supplier<Map<String, ReplicaState>> cdcStates) {
+        for (DatabaseNode n : nodes) {
             gauge("understudy_node_master", "Whether the node is the master writes go to now (1) or a replica (0)", n,
                     d -> topology.get().master() == d ? 1 : 0);
             gauge("understudy_node_up", "Whether the node passes its health checks (1) or not (0)", n,
@@ -55,10 +56,12 @@ public final class NodeMetrics implements AutoCloseable {
                     .description("Sessions that lost their connection to the node or could not open one")
                     .tags("node", n.name()).register(registry);
         }
-        if (capture != null) {
-            for (String replica : capture.replicaStates().keySet()) {
+        if (cdcStates != null) {
+            for (DatabaseNode n : nodes) {
+                String replica = n.name();
                 for (ReplicaState state : ReplicaState.values()) {
-                    Gauge.builder("understudy_cdc_replica_state", capture, c -> c.replicaStates().get(replica) == state ? 1 : 0)
+                    Gauge.builder("understudy_cdc_replica_state", cdcStates, c -> c.get().get(replica) == state ? 1 : 0)
+                            .strongReference(true) // the supplier is held by nothing else
                             .description("The replica's state in this node's change stream: 1 for the state it is in")
                             .tags("node", replica, "state", state.name().toLowerCase(Locale.ROOT))
                             .register(registry);
@@ -69,10 +72,6 @@ public final class NodeMetrics implements AutoCloseable {
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         gc.bindTo(registry);
-    }
-
-    private static List<DatabaseNode> nodes(Topology t) {
-        return Stream.concat(Stream.of(t.master()), t.replicas().stream()).toList();
     }
 
     private void gauge(String name, String description, DatabaseNode node, ToDoubleFunction<DatabaseNode> value) {

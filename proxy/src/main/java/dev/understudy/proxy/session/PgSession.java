@@ -6,6 +6,7 @@ import dev.understudy.proxy.backend.BackendConnection;
 import dev.understudy.proxy.backend.BackendRefusedException;
 import dev.understudy.proxy.backend.BackendRelay;
 import dev.understudy.proxy.cluster.DatabaseNode;
+import dev.understudy.proxy.cluster.Topology;
 import dev.understudy.proxy.pg.BackendCodec;
 import dev.understudy.proxy.pg.BackendMessage.BackendKeyData;
 import dev.understudy.proxy.pg.BackendMessage.NegotiateProtocolVersion;
@@ -20,6 +21,7 @@ import dev.understudy.proxy.pg.StartupPacket;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
@@ -42,6 +44,8 @@ import org.slf4j.MDC;
  */
 public final class PgSession implements Runnable, BackendRelay.Listener {
 
+    /** How often a login waiting for a master tries it again, at most. */
+    private static final long MASTER_RETRY_NANOS = Duration.ofMillis(200).toNanos();
     private static final Logger log = LoggerFactory.getLogger(PgSession.class);
     private static final AtomicLong IDS = new AtomicLong();
     /** What an idle client connection keeps for reading, and what COPY FROM may grow it to. */
@@ -176,8 +180,7 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
         state = SessionState.AUTHENTICATING;
         new ClientAuthenticator(reader, client).authenticate(user, env.credentials().user(user), env.authMethod());
         state = SessionState.CONNECTING;
-        masterNode = env.topology().get().master();
-        backend = BackendConnection.open(masterNode.target(), forward);
+        loginToMaster(forward);
         backendParameters = forward;
         log.debug("logged in to {} for database {}", masterNode.name(), forward.get("database"));
         ByteArrayOutputStream hello = new ByteArrayOutputStream(512);
@@ -189,6 +192,39 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
         client.send(hello.toByteArray());
         client.socket().setSoTimeout(0);
         return reader;
+    }
+
+    /**
+     * Logs in to the node that takes writes. While none does (a failover), or the master cannot be
+     * reached (it may be failing over), waits and tries again, up to {@code failover.write_hold_ms}.
+     */
+    private void loginToMaster(Map<String, String> forward) throws ProxyException, BackendRefusedException,
+            InterruptedIOException {
+        long deadline = System.nanoTime() + env.writeHold().toNanos();
+        try {
+            while (true) {
+                Topology t = env.topology().awaitWritable(deadline - System.nanoTime());
+                if (t.writesHeld()) {
+                    throw new ProxyException(Kind.NO_WRITABLE_MASTER, "no database node takes writes now (the cluster is"
+                            + " failing over, or this proxy cannot reach ZooKeeper); try again");
+                }
+                try {
+                    backend = BackendConnection.open(t.master().target(), forward);
+                    masterNode = t.master();
+                    return;
+                } catch (ProxyException e) {
+                    long left = deadline - System.nanoTime();
+                    if (e.kind() != Kind.BACKEND_UNAVAILABLE || left <= 0) {
+                        throw e;
+                    }
+                    log.debug("cannot reach master {} ({}); waiting for it or a new one", t.master().name(), e.getMessage());
+                    env.topology().awaitChange(t, Math.min(left, MASTER_RETRY_NANOS));
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting for a master");
+        }
     }
 
     /** The steady state: client frames checked, routed when replicas serve reads, and relayed. */

@@ -24,6 +24,7 @@ import dev.understudy.proxy.routing.SessionStatements;
 import dev.understudy.proxy.routing.SessionStatements.Statement;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -50,6 +51,13 @@ import org.slf4j.LoggerFactory;
  * the prepared statements the unit uses. Whatever the router cannot keep equal on both
  * connections (SQL PREPARE, WITH HOLD cursors, set_config, a savepoint rolled back over a SET)
  * pins the session to the master for the rest of its life.
+ *
+ * <p>A unit bound for the master goes to the node that takes writes now ({@link #masterNow}):
+ * while none does (a failover under way, or this proxy cut off from ZooKeeper) it waits, up to
+ * {@code failover.write_hold_ms}, then fails with 57P03 and the session goes on; when the master
+ * changed, or its connection died while the session was between transactions, the session gets
+ * a connection to the new one, with its settings restored. A transaction open on the old master
+ * cannot go on anywhere: the session ends.
  */
 final class Router implements BackendLink.Owner {
 
@@ -63,13 +71,16 @@ final class Router implements BackendLink.Owner {
     private static final long REPLICA_BACKOFF = Duration.ofSeconds(10).toNanos();
     /** How long a replica's relay waits for a busy session before relaying an error instead of re-sending. */
     private static final long REDIRECT_WAIT_MS = 50;
+    /** How often a session waiting for a master tries to log in to it again, at most. */
+    private static final long MASTER_RETRY = Duration.ofMillis(200).toNanos();
 
     private final SessionEnvironment env;
     private final ClientChannel client;
     private final String sessionId;
     private final String database;
     private final Map<String, String> startupParameters;
-    private final BackendLink master;
+    /** The connection to the master; replaced, between transactions, when the cluster's master changes. */
+    private BackendLink master;
     private final PreparedStatements statements = new PreparedStatements();
     private final SessionStateLog stateLog = new SessionStateLog();
     private final Set<String> tempTables = new HashSet<>();
@@ -435,6 +446,12 @@ final class Router implements BackendLink.Owner {
             settle(current);
             link = linkFor(decide(current.status() != 'I')); // exact now
         }
+        if (link == master) {
+            link = masterNow();
+            if (link == null) {
+                return null;
+            }
+        }
         if (link != current || link.stateVersion < stateLog.version()) {
             link = catchUp(link);
         }
@@ -447,6 +464,72 @@ final class Router implements BackendLink.Owner {
             prepare(link, batch.ops);
         }
         return link;
+    }
+
+    /**
+     * The master connection to send the held unit to, on the node that takes writes now: waits
+     * while writes are held, and reconnects to a new master (or to the same one after its
+     * connection died) when the session is between transactions. Null when the unit was answered
+     * with 57P03 instead (no master within {@code failover.write_hold_ms}).
+     *
+     * @throws ProxyException when a transaction was open on a master that no longer takes writes
+     */
+    private BackendLink masterNow() throws IOException, ProxyException {
+        Topology t = env.topology().get();
+        if (!t.writesHeld() && t.master() == master.node() && !master.closed()) {
+            return master;
+        }
+        if (master.status() != 'I' && !master.closed()) {
+            master.terminate();
+            throw new ProxyException(Kind.NO_WRITABLE_MASTER, "the transaction was on database node " + master.node().name()
+                    + ", which no longer takes writes (a failover is under way): it was rolled back");
+        }
+        long deadline = System.nanoTime() + env.writeHold().toNanos();
+        String why = "writes are held while the cluster fails over";
+        try {
+            while (true) {
+                t = env.topology().awaitWritable(deadline - System.nanoTime());
+                if (t.writesHeld()) {
+                    break;
+                }
+                if (t.master() == master.node() && !master.closed()) {
+                    return master;
+                }
+                try {
+                    reconnectMaster(t.master());
+                    return master;
+                } catch (ProxyException | BackendRefusedException e) {
+                    why = "cannot log in to master " + t.master().name() + ": " + e.getMessage();
+                    t.master().failed();
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                env.topology().awaitChange(t, Math.min(left, MASTER_RETRY));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting for a master");
+        }
+        log.info("no master took the session's write within {} ms: {}", env.writeHold().toMillis(), why);
+        reject(PgErrors.toErrorResponse(new ProxyException(Kind.NO_WRITABLE_MASTER, "no database node takes writes now ("
+                + why + "); try again"), false));
+        return null;
+    }
+
+    /** Moves the session's master connection to {@code node}; the settings follow at the next catch-up. */
+    private void reconnectMaster(DatabaseNode node) throws ProxyException, BackendRefusedException {
+        BackendConnection connection = BackendConnection.open(node.target(), startupParameters);
+        BackendLink old = master;
+        master = BackendLink.start(BackendLink.Role.MASTER, node, connection, client, this, sessionId);
+        if (current == old) {
+            current = master;
+        }
+        old.terminate();
+        writePosition = -1; // positions of the old master mean nothing on the new one
+        writeSeenAt = System.nanoTime();
+        log.debug("session moved to master {}", node.name());
     }
 
     /** Prepares on {@code link}, before a unit, the statements its {@code ops} use; false if that failed. */
@@ -785,6 +868,9 @@ final class Router implements BackendLink.Owner {
         } else if (link.role() == BackendLink.Role.REPLICA && (link != current || link.idle())) {
             log.debug("connection to replica {} ended", link.node().name());
             return; // the next read opens another
+        } else if (link.role() == BackendLink.Role.MASTER && link.idle() && link.status() == 'I' && !afterFatal) {
+            log.debug("connection to master {} ended between transactions", link.node().name());
+            return; // the next unit for the master opens another, on whichever node is master then
         }
         if (afterFatal) {
             client.close(); // the client has the database's own FATAL error

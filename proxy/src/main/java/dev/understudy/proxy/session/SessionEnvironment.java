@@ -1,6 +1,6 @@
 package dev.understudy.proxy.session;
 
-import dev.understudy.proxy.cluster.Topology;
+import dev.understudy.proxy.cluster.CurrentTopology;
 import dev.understudy.proxy.config.AuthMethod;
 import dev.understudy.proxy.routing.ClassificationCache;
 import dev.understudy.proxy.routing.Consistency;
@@ -8,7 +8,6 @@ import dev.understudy.proxy.routing.FunctionCatalog;
 import dev.understudy.proxy.routing.ReplicaSelector;
 import java.time.Duration;
 import java.util.Map;
-import java.util.function.Supplier;
 import javax.net.ssl.SSLSocketFactory;
 
 /**
@@ -16,7 +15,8 @@ import javax.net.ssl.SSLSocketFactory;
  *
  * @param tls the server-side TLS factory, or null when TLS is off (SSLRequest answered 'N')
  * @param topology the master and replicas now, with the proxy's credentials (read again for each
- *     session and each replica connection)
+ *     session, each replica connection and each unit bound for the master)
+ * @param writeHold how long a unit bound for the master waits while no node takes writes
  * @param replicaReads whether reads may leave the master at all ({@code routing.replica_reads})
  * @param userConsistency the consistency of users that have their own; others get {@code defaultConsistency}
  */
@@ -27,7 +27,8 @@ public record SessionEnvironment(
         Duration authenticationTimeout,
         SSLSocketFactory tls,
         SessionRegistry registry,
-        Supplier<Topology> topology,
+        CurrentTopology topology,
+        Duration writeHold,
         boolean replicaReads,
         ReplicaSelector selector,
         ClassificationCache classifier,

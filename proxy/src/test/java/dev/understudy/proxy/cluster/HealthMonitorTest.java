@@ -24,7 +24,7 @@ class HealthMonitorTest {
     private final DatabaseNode cdcReplica = node("pg3");
     private final Topology topology = new Topology(1, master, List.of(standby, cdcReplica));
     private long now = 123 * MS;
-    private final HealthMonitor monitor = new HealthMonitor(() -> topology,
+    private final HealthMonitor monitor = new HealthMonitor(() -> topology, topology.nodes(),
             new HealthConfig(Duration.ofMillis(300), Duration.ofMillis(1000), 3, "postgres"),
             n -> new ScriptedProbe(), () -> now);
 

@@ -1,0 +1,22 @@
+package dev.understudy.proxy.config;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The {@code failover} section: whether the leader fails a dead master over, how long proxies
+ * hold writes while it does, how long the replicas get to apply what was captured, and whether a
+ * proxy cut off from ZooKeeper keeps serving reads.
+ */
+public record FailoverConfig(boolean enabled, Duration writeHold, Duration drainTimeout, boolean readsWithoutZooKeeper) {
+
+    public FailoverConfig {
+        Objects.requireNonNull(writeHold, "writeHold");
+        Objects.requireNonNull(drainTimeout, "drainTimeout");
+    }
+
+    /** The defaults of {@link ConfigKey}. */
+    public static FailoverConfig defaults() {
+        return new FailoverConfig(true, Duration.ofMillis(10_000), Duration.ofMillis(5_000), true);
+    }
+}

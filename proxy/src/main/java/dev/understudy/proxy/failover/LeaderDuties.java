@@ -1,0 +1,339 @@
+package dev.understudy.proxy.failover;
+
+import dev.understudy.cdc.Capture;
+import dev.understudy.cdc.Promotion;
+import dev.understudy.cdc.ReplicaState;
+import dev.understudy.election.ClusterPaths;
+import dev.understudy.election.ClusterTopology;
+import dev.understudy.election.ClusterTopology.Replica;
+import dev.understudy.election.HealthViews;
+import dev.understudy.election.Membership;
+import dev.understudy.election.TopologyStore;
+import dev.understudy.proxy.cluster.DatabaseNode;
+import dev.understudy.proxy.config.ProxyConfig;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.curator.framework.CuratorFramework;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the cluster's leader does, one {@link #tick()} at a time: runs the change capture from the
+ * master to the replicas, fails the master over when its own health checks and a majority of the
+ * live proxies find it down, finishes a failover a previous leader began, marks re-seeded
+ * replicas as serving reads again, and fences a former master that comes back.
+ *
+ * <p>A failover, in order: the topology moves to a new epoch with writes held (every proxy stops
+ * sending writes anywhere); the old master is fenced if it can be reached; the capture lets the
+ * replicas apply what it had captured; the replica with the highest applied position is promoted
+ * (sequences moved past their data, a new slot); each other replica is told where it continues
+ * in the new master's stream, from its start when it had applied exactly what the promoted one
+ * had, or after a seed; the topology names the new master and releases writes; the capture starts
+ * again from the new master. Every step can run again: a leader that dies midway leaves the
+ * topology held, and the next one finishes the failover.
+ *
+ * <p>Not thread-safe on its own: {@link Coordinator} calls it from its one ticking thread, and
+ * {@link #stop()} under the same lock.
+ */
+final class LeaderDuties {
+
+    private static final Logger log = LoggerFactory.getLogger(LeaderDuties.class);
+
+    private final ProxyConfig config;
+    private final String id;
+    private final CuratorFramework client;
+    private final ClusterPaths paths;
+    private final TopologyStore store;
+    private final Map<String, DatabaseNode> nodes;
+    private final CdcTargets cdc;
+    private volatile Capture capture;
+    private String captureMaster;
+    private List<String> captureReplicas = List.of();
+    /** Former masters fenced since this node leads. */
+    private final Set<String> fenced = new HashSet<>();
+    /** What was last logged about waiting, so that a condition lasting many ticks is logged once. */
+    private String lastWait;
+
+    LeaderDuties(ProxyConfig config, String id, CuratorFramework client, ClusterPaths paths, TopologyStore store,
+                 Map<String, DatabaseNode> nodes) {
+        this.config = config;
+        this.id = id;
+        this.client = client;
+        this.paths = paths;
+        this.store = store;
+        this.nodes = nodes;
+        this.cdc = new CdcTargets(config);
+    }
+
+    /** Each replica's state in this node's capture; empty when it does not capture. */
+    Map<String, ReplicaState> replicaStates() {
+        Capture c = capture;
+        return c == null ? Map.of() : c.replicaStates();
+    }
+
+    /** One round of the leader's duties. */
+    void tick() throws Exception {
+        TopologyStore.Versioned v = store.read().orElseThrow(() -> new IllegalStateException("the cluster has no topology"));
+        ClusterTopology t = v.topology();
+        if (t.held()) {
+            completeFailover(v);
+            return;
+        }
+        if (masterFailed(t)) {
+            failover(v);
+            return;
+        }
+        ensureCapture(t);
+        markSeeded(v);
+        fenceFormerMasters(t);
+    }
+
+    /** Stops what only a leader does (this node no longer leads, or is closing). */
+    void stop() {
+        closeCapture();
+        fenced.clear();
+        lastWait = null;
+    }
+
+    // ---- failure detection
+
+    /**
+     * Whether the master is down by this node's own checks and by those of a majority of the live
+     * proxies (this one included), and a failover may begin.
+     */
+    private boolean masterFailed(ClusterTopology t) throws Exception {
+        DatabaseNode master = nodes.get(t.master());
+        if (master == null || master.available()) {
+            lastWait = null;
+            return false;
+        }
+        if (!config.failover().enabled() || !config.cdc().enabled()) {
+            waiting("master " + t.master() + " is down; no automatic failover ("
+                    + (config.failover().enabled() ? "it needs cdc.enabled" : "failover.enabled is false") + ")");
+            return false;
+        }
+        Map<String, String> live = Membership.live(client, paths);
+        Map<String, Map<String, HealthViews.View>> views = HealthViews.read(client, paths);
+        Set<String> proxies = new HashSet<>(live.keySet());
+        proxies.add(id);
+        int down = 0;
+        for (String proxy : proxies) {
+            HealthViews.View view = views.getOrDefault(proxy, Map.of()).get(t.master());
+            if (proxy.equals(id) || (view != null && !view.up())) {
+                down++; // this node's own view is the one it just read
+            }
+        }
+        int majority = proxies.size() / 2 + 1;
+        if (down < majority) {
+            waiting("master " + t.master() + " is down by this node's checks, but only " + down + " of " + proxies.size()
+                    + " live proxies agree (a failover needs " + majority + ")");
+            return false;
+        }
+        log.warn("master {} is down: {} failed checks in a row here ({}), and {} of {} live proxies agree", t.master(),
+                master.consecutiveFailures(), master.lastError().orElse("no error text"), down, proxies.size());
+        return true;
+    }
+
+    private void waiting(String why) {
+        if (!why.equals(lastWait)) {
+            log.warn("{}", why);
+            lastWait = why;
+        }
+    }
+
+    // ---- failover
+
+    /** Starts a failover: a new epoch in which writes are held. */
+    private void failover(TopologyStore.Versioned v) throws Exception {
+        ClusterTopology t = v.topology();
+        ClusterTopology held = new ClusterTopology(t.epoch() + 1, t.master(), t.replicas(), true, t.lastFailover());
+        if (!store.compareAndSet(v, held)) {
+            log.info("the topology changed before the failover began; looking again");
+            return;
+        }
+        log.warn("failover of master {} begins: epoch {}, writes held", t.master(), held.epoch());
+        store.read().ifPresent(read -> {
+            if (read.topology().equals(held)) {
+                completeFailover(read);
+            }
+        });
+    }
+
+    /**
+     * Finishes the failover that the held topology {@code v} stands for: fence, drain, promote,
+     * point the replicas at the new master, release writes. Returns early (the topology stays
+     * held, and the next tick tries again) when no replica can be promoted.
+     */
+    private void completeFailover(TopologyStore.Versioned v) {
+        long began = System.nanoTime();
+        ClusterTopology t = v.topology();
+        String old = t.master();
+        fence(old);
+        long unconfirmed = -1;
+        Capture drained = capture;
+        if (drained != null) {
+            capture = null;
+            try {
+                if (!drained.drain(config.failover().drainTimeout())) {
+                    log.warn("not every replica applied what was captured within {} ms", config.failover().drainTimeout().toMillis());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                drained.close();
+                return;
+            }
+        }
+        Map<String, Long> positions = new LinkedHashMap<>();
+        for (Replica r : t.replicas()) {
+            if (!ClusterTopology.STREAMING.equals(r.state())) {
+                continue;
+            }
+            try {
+                positions.put(r.name(), Promotion.appliedPosition(cdc.target(r.name()), cdc.stream()));
+            } catch (SQLException e) {
+                log.warn("replica {} cannot be promoted: cannot read its applied position: {}", r.name(), e.getMessage());
+            }
+        }
+        String best = null;
+        for (Map.Entry<String, Long> e : positions.entrySet()) {
+            if (e.getValue() >= 0 && (best == null || e.getValue() > positions.get(best))) {
+                best = e.getKey(); // the first in topology order among equals
+            }
+        }
+        if (best == null) {
+            waiting("failover of master " + old + " cannot finish: no streaming replica can be reached; writes stay held");
+            return;
+        }
+        long bestPosition = positions.get(best);
+        if (drained != null) {
+            unconfirmed = drained.capturedAfter(bestPosition);
+        }
+        Promotion.StreamStart start;
+        try {
+            start = Promotion.promote(cdc.forMaster(best, List.of()));
+        } catch (SQLException e) {
+            log.error("cannot promote replica {}: {}; trying again", best, e.getMessage());
+            return;
+        }
+        List<Replica> next = new ArrayList<>();
+        for (Replica r : t.replicas()) {
+            if (r.name().equals(best)) {
+                continue;
+            }
+            if (ClusterTopology.STALE.equals(r.state())) {
+                next.add(r);
+                continue;
+            }
+            boolean proven = ClusterTopology.STREAMING.equals(r.state()) && positions.getOrDefault(r.name(), -2L) == bestPosition;
+            try {
+                Promotion.continueFrom(cdc.target(r.name()), cdc.stream(), start, proven);
+            } catch (SQLException e) {
+                // unreachable: its position names the old master, so its applier will seed it when it is back
+                log.warn("cannot tell replica {} where it stands in the new master's stream ({}): it will be seeded again",
+                        r.name(), e.getMessage());
+                proven = false;
+            }
+            next.add(new Replica(r.name(), proven ? ClusterTopology.STREAMING : ClusterTopology.RESEED));
+        }
+        next.add(new Replica(old, ClusterTopology.STALE));
+        ClusterTopology released = new ClusterTopology(t.epoch(), best, next, false,
+                new ClusterTopology.Failover(t.epoch(), old, best, unconfirmed));
+        try {
+            if (!store.compareAndSet(v, released)) {
+                log.warn("the topology changed while this node failed master {} over; leaving it as it is now", old);
+                return;
+            }
+        } catch (Exception e) {
+            log.error("cannot publish the new master {}: {}; the failover will be finished again", best, e.getMessage());
+            return;
+        }
+        lastWait = null;
+        log.warn("failover done in {} ms: master {} (applied position {}) replaces {} in epoch {}; replicas {}; {}",
+                (System.nanoTime() - began) / 1_000_000, best, bestPosition, old, t.epoch(), next,
+                unconfirmed < 0 ? "how many captured transactions the new master lacks is not known (the capture was elsewhere)"
+                        : unconfirmed + " captured transaction(s) of the old master are not on the new one");
+        ensureCapture(released);
+    }
+
+    /** Makes node {@code name}, a master no longer, refuse writes if it can be reached. */
+    private void fence(String name) {
+        try {
+            Promotion.fence(cdc.forMaster(name, List.of()));
+            fenced.add(name);
+        } catch (SQLException e) {
+            log.info("old master {} not fenced: it cannot be reached ({}); it gets no writes from Understudy either way", name,
+                    e.getMessage());
+        }
+    }
+
+    /** Fences each former master that its health checks find up again, once. */
+    private void fenceFormerMasters(ClusterTopology t) {
+        for (Replica r : t.replicas()) {
+            DatabaseNode node = nodes.get(r.name());
+            if (ClusterTopology.STALE.equals(r.state()) && node != null && node.available() && !fenced.contains(r.name())) {
+                fence(r.name());
+            }
+        }
+    }
+
+    // ---- capture
+
+    /** Runs the capture from the topology's master to every replica that is not a former master. */
+    private void ensureCapture(ClusterTopology t) {
+        if (!config.cdc().enabled()) {
+            return;
+        }
+        List<String> replicas = t.replicas().stream().filter(r -> !ClusterTopology.STALE.equals(r.state()))
+                .map(Replica::name).toList();
+        if (capture != null && t.master().equals(captureMaster) && replicas.equals(captureReplicas)) {
+            return;
+        }
+        closeCapture();
+        Capture c = new Capture(cdc.forMaster(t.master(), replicas));
+        try {
+            c.start();
+        } catch (SQLException e) {
+            waiting("cannot start change capture from master " + t.master() + " as cdc.user " + config.cdc().user()
+                    + " (it needs REPLICATION and superuser rights): " + e.getMessage());
+            return;
+        }
+        capture = c;
+        captureMaster = t.master();
+        captureReplicas = replicas;
+    }
+
+    private void closeCapture() {
+        Capture c = capture;
+        capture = null;
+        captureMaster = null;
+        captureReplicas = List.of();
+        if (c != null) {
+            c.close();
+        }
+    }
+
+    /** Marks replicas that were being re-seeded as serving reads once the capture streams to them. */
+    private void markSeeded(TopologyStore.Versioned v) throws Exception {
+        Map<String, ReplicaState> states = replicaStates();
+        ClusterTopology t = v.topology();
+        List<Replica> next = new ArrayList<>();
+        boolean changed = false;
+        for (Replica r : t.replicas()) {
+            if (ClusterTopology.RESEED.equals(r.state()) && states.get(r.name()) == ReplicaState.STREAMING) {
+                next.add(new Replica(r.name(), ClusterTopology.STREAMING));
+                changed = true;
+                log.info("replica {} is seeded from master {} and serves reads again", r.name(), t.master());
+            } else {
+                next.add(r);
+            }
+        }
+        if (changed) {
+            store.compareAndSet(v, new ClusterTopology(t.epoch(), t.master(), next, false, t.lastFailover()));
+        }
+    }
+}
