@@ -479,12 +479,26 @@ final class Router implements BackendLink.Owner {
         if (!t.writesHeld() && t.master() == master.node() && !master.closed()) {
             return master;
         }
+        long deadline = System.nanoTime() + env.writeHold().toNanos();
+        if (!master.closed()) {
+            settle(master); // its answers first: then its transaction status is exact
+        }
         if (master.status() != 'I' && !master.closed()) {
+            // a transaction goes on only on the node it began on: wait while writes are held for a
+            // moment (this proxy's ZooKeeper connection came and went, say), end it if the master changed
+            try {
+                t = env.topology().awaitWritable(deadline - System.nanoTime());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while waiting for a master");
+            }
+            if (!t.writesHeld() && t.master() == master.node() && !master.closed()) {
+                return master;
+            }
             master.terminate();
             throw new ProxyException(Kind.NO_WRITABLE_MASTER, "the transaction was on database node " + master.node().name()
                     + ", which no longer takes writes (a failover is under way): it was rolled back");
         }
-        long deadline = System.nanoTime() + env.writeHold().toNanos();
         String why = "writes are held while the cluster fails over";
         try {
             while (true) {
