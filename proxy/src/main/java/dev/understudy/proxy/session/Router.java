@@ -452,17 +452,46 @@ final class Router implements BackendLink.Owner {
                 return null;
             }
         }
+        if (link != master) {
+            return readyReplica(link);
+        }
         if (link != current || link.stateVersion < stateLog.version()) {
             link = catchUp(link);
         }
-        if (link != master && !prepare(link, batch.ops) && link.status() == 'I') {
-            // the replica cannot prepare what the unit uses (a table it lacks, say): the master can
-            settle(link);
-            link = catchUp(master);
-            prepare(link, batch.ops);
-        } else if (link == master) {
-            prepare(link, batch.ops);
+        prepare(link, batch.ops);
+        return link;
+    }
+
+    /**
+     * Brings a replica connection up to date for the held unit; the master when the replica cannot
+     * prepare what the unit uses (a table it lacks, say). A replica that died while idle (the
+     * exchange fails) is left, and {@link LinkLostException} makes {@link #choose()} pick again.
+     */
+    private BackendLink readyReplica(BackendLink replicaLink) throws IOException {
+        BackendLink link = replicaLink;
+        try {
+            if (link != current || link.stateVersion < stateLog.version()) {
+                link = catchUp(link);
+            }
+            if (link == master) { // the replica refused the session's settings
+                prepare(link, batch.ops);
+                return link;
+            }
+            if (prepare(link, batch.ops) || link.status() != 'I') {
+                return link;
+            }
+        } catch (IOException e) {
+            if (link == master || link.status() != 'I' || e instanceof LinkLostException) {
+                throw e;
+            }
+            link.node().failed();
+            failedReplicas.put(link.node(), System.nanoTime());
+            dropReplica("it failed while being brought up to date: " + e.getMessage());
+            throw new LinkLostException(link);
         }
+        settle(link);
+        link = catchUp(master);
+        prepare(link, batch.ops);
         return link;
     }
 
