@@ -528,7 +528,7 @@ final class Router implements BackendLink.Owner {
             throw new ProxyException(Kind.NO_WRITABLE_MASTER, "the transaction was on database node " + master.node().name()
                     + ", which no longer takes writes (a failover is under way): it was rolled back");
         }
-        String why = "writes are held while the cluster fails over";
+        String why = "writes are held: a failover is under way, or this proxy cannot reach ZooKeeper";
         try {
             while (true) {
                 t = env.topology().awaitWritable(deadline - System.nanoTime());

@@ -3,6 +3,7 @@ package dev.understudy.proxy.failover;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.understudy.election.ClusterTopology;
@@ -29,6 +30,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingCluster;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -39,8 +41,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Automatic failover with real parts: three Understudy nodes, each with its own ZooKeeper session,
  * over a three-server ZooKeeper ensemble (curator-test), an embedded PostgreSQL master and two
- * replicas kept in sync by change data capture, default health settings. The master's postmaster
- * is killed with SIGKILL while two clients write through two different proxies.
+ * replicas kept in sync by change data capture, default health settings: the master's postmaster
+ * killed with SIGKILL while two clients write through two different proxies; a proxy cut off
+ * from ZooKeeper (the only server it knows is stopped); every process of the master stopped for
+ * 300 ms.
  */
 class FailoverIT {
 
@@ -61,8 +65,12 @@ class FailoverIT {
         for (int i = 1; i <= 3; i++) {
             databases.add(PgNode.start("pg" + i, 0, work.resolve("pg" + i), PASSWORD));
         }
+    }
+
+    /** Starts three nodes, each reaching ZooKeeper through the whole ensemble. */
+    private void startNodes() throws Exception {
         for (int i = 0; i < 3; i++) {
-            nodes.add(UnderstudyNode.start(ProxyConfig.fromTree(config("proxy" + (i + 1)))));
+            nodes.add(UnderstudyNode.start(ProxyConfig.fromTree(config("proxy" + (i + 1), zk.getConnectString()))));
         }
     }
 
@@ -74,12 +82,12 @@ class FailoverIT {
         WorkDirectory.delete(work);
     }
 
-    private Map<String, Object> config(String id) {
+    private Map<String, Object> config(String id, String connect) {
         Map<String, Object> tree = new LinkedHashMap<>();
         tree.put("cluster", Map.of("name", "it", "node_id", id));
         tree.put("listen", Map.of("host", "127.0.0.1", "port", 0));
         tree.put("backend", Map.of("user", PgNode.BACKEND_ROLE, "password", PASSWORD));
-        tree.put("zookeeper", Map.of("connect", zk.getConnectString(), "session_timeout_ms", 4000));
+        tree.put("zookeeper", Map.of("connect", connect, "session_timeout_ms", 4000));
         tree.put("cdc", Map.of("enabled", true, "database", "app", "user", PgNode.SUPERUSER, "password", ""));
         List<Object> list = new ArrayList<>();
         for (PgNode db : databases) {
@@ -97,6 +105,7 @@ class FailoverIT {
 
     @Test
     void killingTheMastersPostmasterUnderWritesPromotesTheMostCaughtUpReplica() throws Exception {
+        startNodes();
         PgNode oldMaster = databases.getFirst();
         try (Connection c = connect(nodes.getFirst()); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE events (id bigserial PRIMARY KEY, writer int NOT NULL, n int NOT NULL, UNIQUE (writer, n))");
@@ -176,6 +185,82 @@ class FailoverIT {
 
         Await.until(other.name() + " equals the new master", Duration.ofSeconds(120),
                 () -> checksum(other).equals(checksum(newMaster)));
+    }
+
+    @Test
+    void aProxyCutOffFromZooKeeperHoldsWritesButServesReadsAndTheOthersGoOn() throws Exception {
+        InstanceSpec only = zk.getInstances().iterator().next();
+        Map<String, Object> cutOff = config("proxy1", only.getConnectString());
+        cutOff.put("failover", Map.of("write_hold_ms", 2000));
+        nodes.add(UnderstudyNode.start(ProxyConfig.fromTree(cutOff)));
+        for (int i = 1; i < 3; i++) {
+            nodes.add(UnderstudyNode.start(ProxyConfig.fromTree(config("proxy" + (i + 1), zk.getConnectString()))));
+        }
+        UnderstudyNode proxy1 = nodes.get(0);
+        UnderstudyNode proxy2 = nodes.get(1);
+        try (Connection c = connect(proxy2); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE kv (k int PRIMARY KEY, v text)");
+            s.execute("INSERT INTO kv VALUES (1, 'one')");
+        }
+        for (PgNode r : databases.subList(1, 3)) {
+            Await.until(r.name() + " has the row", Duration.ofSeconds(60), () -> count(r, "kv") == 1);
+        }
+        try (Connection c1 = connect(proxy1); Connection c2 = connect(proxy2)) {
+            zk.killServer(only);
+            Await.until("proxy1 holds writes", Duration.ofSeconds(30), () -> proxy1.topology().writesHeld());
+            SQLException held = assertThrows(SQLException.class, () -> insert(c1, 2));
+            assertEquals("57P03", held.getSQLState(), "a write through the cut-off proxy fails after the hold: " + held);
+            try (Statement s = c1.createStatement(); ResultSet rs = s.executeQuery("SELECT v FROM kv WHERE k = 1")) {
+                assertTrue(rs.next(), "reads go on");
+                assertEquals("one", rs.getString(1));
+            }
+            insert(c2, 3); // the other proxies are not cut off
+            zk.restartServer(only);
+            Await.until("proxy1 routes writes again", Duration.ofSeconds(60), () -> !proxy1.topology().writesHeld());
+            insert(c1, 4); // the same session, after its 57P03
+        }
+        assertEquals(1, nodes.stream().mapToLong(n -> n.topology().epoch()).distinct().count(), "no failover happened");
+        try (Connection c = databases.getFirst().superuserDataSource("app").getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT string_agg(k::text, ',' ORDER BY k) FROM kv")) {
+            rs.next();
+            assertEquals("1,3,4", rs.getString(1), "the held write did not happen");
+        }
+    }
+
+    @Test
+    void aMasterUnreachableFor300MillisecondsIsNotFailedOver() throws Exception {
+        startNodes();
+        PgNode master = databases.getFirst();
+        try (Connection c = connect(nodes.getFirst()); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE kv (k int PRIMARY KEY, v text)");
+        }
+        List<Long> pids = new ArrayList<>();
+        pids.add(master.postmasterPid());
+        ProcessHandle.of(master.postmasterPid()).orElseThrow().descendants().forEach(p -> pids.add(p.pid()));
+        signal("STOP", pids); // every process of the server: connections already open stall too
+        Thread.sleep(300);
+        signal("CONT", pids);
+        try (Connection c = connect(nodes.get(1))) {
+            insert(c, 1);
+        }
+        Thread.sleep(Duration.ofSeconds(3)); // several health intervals after the pause
+        for (UnderstudyNode n : nodes) {
+            assertEquals(master.name(), n.topology().master().name(), "still the master at " + n.coordinator().id());
+            assertEquals(1, n.topology().epoch(), "no new epoch at " + n.coordinator().id());
+        }
+    }
+
+    private static void signal(String signal, List<Long> pids) throws Exception {
+        List<String> command = new ArrayList<>(List.of("kill", "-" + signal));
+        pids.forEach(p -> command.add(Long.toString(p)));
+        new ProcessBuilder(command).inheritIO().start().waitFor();
+    }
+
+    private static void insert(Connection c, int k) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO kv VALUES (?, 'v')")) {
+            ps.setInt(1, k);
+            ps.executeUpdate();
+        }
     }
 
     /** Inserts (writer, n) for n = 1, 2, ... through {@code proxy}, reconnecting after any failure. */
