@@ -3,6 +3,7 @@ package dev.understudy.election;
 import java.io.IOException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
@@ -45,7 +46,7 @@ public final class Leadership implements AutoCloseable {
         if (newState == ConnectionState.SUSPENDED || newState == ConnectionState.LOST) {
             log.warn("ZooKeeper connection {}: not leader until it is back", newState);
         }
-        events.execute(this::tell);
+        post(this::tell);
     };
 
     public Leadership(CuratorFramework client, ClusterPaths paths, String id, Listener listener) {
@@ -63,12 +64,12 @@ public final class Leadership implements AutoCloseable {
         latch.addListener(new LeaderLatchListener() {
             @Override
             public void isLeader() {
-                events.execute(Leadership.this::tell);
+                post(Leadership.this::tell);
             }
 
             @Override
             public void notLeader() {
-                events.execute(Leadership.this::tell);
+                post(Leadership.this::tell);
             }
         }, events);
         latch.start();
@@ -81,6 +82,15 @@ public final class Leadership implements AutoCloseable {
 
     public String id() {
         return id;
+    }
+
+    /** Runs {@code task} on the events thread; dropped once the leadership is closed. */
+    private void post(Runnable task) {
+        try {
+            events.execute(task);
+        } catch (RejectedExecutionException e) {
+            log.debug("leadership closed: a late event is dropped");
+        }
     }
 
     /** Tells the listener when what it was last told is no longer true (runs on the events thread). */
@@ -105,7 +115,7 @@ public final class Leadership implements AutoCloseable {
         } catch (IOException e) {
             log.debug("closing the leader latch: {}", e.getMessage());
         }
-        events.execute(this::tell);
+        post(this::tell);
         events.shutdown();
     }
 }

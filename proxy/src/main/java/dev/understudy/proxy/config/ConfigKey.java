@@ -61,8 +61,9 @@ public enum ConfigKey {
             "Database the checks log in to, as `backend.user`."),
 
     ZOOKEEPER_CONNECT("zookeeper.connect", "", Parsers.zookeeperConnect(),
-            "ZooKeeper ensemble as `host:port[,host:port...][/chroot]`. Empty: run an in-process ZooKeeper"
-                    + " server (for a single proxy or a demo)."),
+            "ZooKeeper ensemble as `host:port[,host:port...][/chroot]`; the node talks only to the servers listed"
+                    + " (it does not follow the ensemble's own list). Empty: run an in-process ZooKeeper server (for a"
+                    + " single proxy or a demo)."),
     ZOOKEEPER_EMBEDDED_PORT("zookeeper.embedded_port", "0", Parsers.intBetween(0, 65535),
             "Port of the in-process ZooKeeper server; 0 picks a free port. Only allowed when"
                     + " `zookeeper.connect` is empty."),

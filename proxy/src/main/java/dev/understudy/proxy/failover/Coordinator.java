@@ -74,7 +74,9 @@ public final class Coordinator implements AutoCloseable {
         int session = (int) config.zookeeperSessionTimeout().toMillis();
         this.client = CuratorFrameworkFactory.builder().connectString(connectString).sessionTimeoutMs(session)
                 .connectionTimeoutMs(Math.min(session, MAX_CONNECTION_TIMEOUT_MS))
-                .retryPolicy(new ExponentialBackoffRetry(100, 29, 1_000)).build();
+                .retryPolicy(new ExponentialBackoffRetry(100, 29, 1_000))
+                .ensembleTracker(false) // only the servers zookeeper.connect names, not others the ensemble announces
+                .build();
         this.paths = new ClusterPaths(config.clusterName());
         this.store = new TopologyStore(client, paths);
         this.views = new HealthViews(client, paths, id);

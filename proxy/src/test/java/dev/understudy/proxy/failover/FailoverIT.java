@@ -1,6 +1,7 @@
 package dev.understudy.proxy.failover;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -28,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.curator.test.InstanceSpec;
@@ -69,7 +71,12 @@ class FailoverIT {
 
     /** Starts three nodes, each reaching ZooKeeper through the whole ensemble. */
     private void startNodes() throws Exception {
-        for (int i = 0; i < 3; i++) {
+        startNodes(0, 3);
+    }
+
+    /** Starts nodes proxy{from + 1} .. proxy{to} in this JVM. */
+    private void startNodes(int from, int to) throws Exception {
+        for (int i = from; i < to; i++) {
             nodes.add(UnderstudyNode.start(ProxyConfig.fromTree(config("proxy" + (i + 1), zk.getConnectString()))));
         }
     }
@@ -250,6 +257,80 @@ class FailoverIT {
         }
     }
 
+    @Test
+    void killingTheLeaderNodeMovesCaptureToAnotherNodeWithNothingLostOrAppliedTwice() throws Exception {
+        try (Connection m = databases.getFirst().superuserDataSource("app").getConnection(); Statement s = m.createStatement()) {
+            s.execute("CREATE TABLE events (writer int NOT NULL, n int NOT NULL)"); // no key: a second apply would show
+            s.execute("GRANT ALL ON events TO " + PgNode.BACKEND_ROLE); // the role the proxies log in as
+        }
+        Path yaml = work.resolve("proxy1.yaml");
+        Files.writeString(yaml, yaml(config("proxy1", zk.getConnectString()), ""));
+        String java = ProcessHandle.current().info().command().orElse("java");
+        Path log1 = work.resolve("proxy1.log");
+        Process leader = new ProcessBuilder(java, "-jar", Path.of("target", "understudy.jar").toString(), "--config",
+                yaml.toString()).redirectErrorStream(true).redirectOutput(log1.toFile()).start();
+        try {
+            for (PgNode r : databases.subList(1, 3)) { // proxy1, alone, leads and captures
+                Await.until(r.name() + " is fed by proxy1's capture", Duration.ofSeconds(120), () -> {
+                    assertTrue(leader.isAlive(), "proxy1 exited: " + Files.readString(log1));
+                    return count(r, "events") == 0;
+                });
+            }
+            startNodes(1, 3);
+            assertTrue(nodes.stream().noneMatch(n -> n.coordinator().isLeader()), "proxy1 leads, the others do not");
+            AtomicBoolean running = new AtomicBoolean(true);
+            Set<Integer> acknowledged = ConcurrentHashMap.newKeySet();
+            AtomicInteger failed = new AtomicInteger();
+            Thread writer = Thread.ofPlatform().start(() -> write(nodes.getFirst(), 0, running, acknowledged, failed));
+            try {
+                Await.until("writes reach the replicas", Duration.ofSeconds(60), () -> count(databases.get(1), "events") >= 100);
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + " (acknowledged " + acknowledged.size() + ", failed " + failed.get()
+                        + "); proxy1's log:\n" + Files.readString(log1), e);
+            }
+
+            leader.toHandle().destroyForcibly(); // SIGKILL: its ZooKeeper session ends only when it expires
+            assertTrue(leader.waitFor(30, TimeUnit.SECONDS));
+            Await.until("another node leads", Duration.ofSeconds(60),
+                    () -> nodes.stream().anyMatch(n -> n.coordinator().isLeader()));
+            int atTakeover = acknowledged.size();
+            Await.until("writes go on", Duration.ofSeconds(60), () -> acknowledged.size() >= atTakeover + 100);
+            running.set(false);
+            writer.join(Duration.ofSeconds(60));
+            assertEquals(0, failed.get(), "the master never failed: no client error");
+        } finally {
+            leader.toHandle().destroyForcibly();
+        }
+        assertEquals(1, nodes.getFirst().topology().epoch(), "no failover: the master never failed");
+        for (PgNode r : databases.subList(1, 3)) {
+            Await.until(r.name() + " equals the master: nothing lost, nothing applied twice", Duration.ofSeconds(120),
+                    () -> checksum(r).equals(checksum(databases.getFirst())));
+        }
+        assertFalse(Files.readString(log1).contains(PASSWORD), "no password in proxy1's log");
+    }
+
+    /** The configuration tree as YAML (mappings, lists of mappings, scalars), indented by {@code indent}. */
+    @SuppressWarnings("unchecked")
+    private static String yaml(Map<String, Object> tree, String indent) {
+        StringBuilder out = new StringBuilder();
+        for (Map.Entry<String, Object> e : tree.entrySet()) {
+            Object v = e.getValue();
+            if (v instanceof Map<?, ?> m) {
+                out.append(indent).append(e.getKey()).append(":\n").append(yaml((Map<String, Object>) m, indent + "  "));
+            } else if (v instanceof List<?> list) {
+                out.append(indent).append(e.getKey()).append(":\n");
+                for (Object element : list) {
+                    String inner = yaml((Map<String, Object>) element, indent + "    ");
+                    out.append(indent).append("  - ").append(inner.substring(indent.length() + 4));
+                }
+            } else {
+                out.append(indent).append(e.getKey()).append(": ")
+                        .append(v instanceof String text ? "\"" + text + "\"" : String.valueOf(v)).append('\n');
+            }
+        }
+        return out.toString();
+    }
+
     private static void signal(String signal, List<Long> pids) throws Exception {
         List<String> command = new ArrayList<>(List.of("kill", "-" + signal));
         pids.forEach(p -> command.add(Long.toString(p)));
@@ -334,7 +415,7 @@ class FailoverIT {
     private static String checksum(PgNode db) throws SQLException {
         try (Connection c = db.superuserDataSource("app").getConnection(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT count(*) || ':' || coalesce(md5(string_agg(writer || ':' || n, '|'"
-                     + " ORDER BY writer, n)), '') FROM events")) {
+                     + " ORDER BY writer, n)), '') FROM events")) { // every row counts: a duplicate changes the sum
             rs.next();
             return rs.getString(1);
         }
