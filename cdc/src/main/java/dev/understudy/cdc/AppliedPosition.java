@@ -5,7 +5,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.OptionalLong;
+import java.util.Optional;
 
 /**
  * Understudy's own table on each replica, {@code _understudy.applied}: the master position (LSN) up
@@ -65,24 +65,23 @@ public final class AppliedPosition {
     }
 
     /**
-     * The stream's row on a replica whose table exists ({@link #create}): empty when it has none
-     * (it was never seeded for the stream), else the recorded position.
+     * A stream's row.
+     *
+     * @param position the recorded position
+     * @param origin the system identifier of the master it counts in; null when recorded before
+     *     origins were
      */
-    static OptionalLong find(Connection c, String stream) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(QUERY)) {
-            ps.setString(1, stream);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? OptionalLong.of(rs.getLong(1)) : OptionalLong.empty();
-            }
-        }
-    }
+    record Recorded(long position, String origin) {}
 
-    /** The master the stream's recorded position counts in (its system identifier); null when not recorded. */
-    static String origin(Connection c, String stream) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT origin FROM _understudy.applied WHERE stream = ?")) {
+    /**
+     * The stream's row on a replica whose table exists ({@link #create}): empty when it has none
+     * (it was never seeded for the stream).
+     */
+    static Optional<Recorded> find(Connection c, String stream) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT position, origin FROM _understudy.applied WHERE stream = ?")) {
             ps.setString(1, stream);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? rs.getString(1) : null;
+                return rs.next() ? Optional.of(new Recorded(rs.getLong(1), rs.getString(2))) : Optional.empty();
             }
         }
     }
@@ -105,8 +104,11 @@ public final class AppliedPosition {
      * applied yet, or not a replica Understudy feeds).
      */
     public static long read(Connection c, String stream) throws SQLException {
-        try {
-            return find(c, stream).orElse(-1);
+        try (PreparedStatement ps = c.prepareStatement(QUERY)) {
+            ps.setString(1, stream);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : -1;
+            }
         } catch (SQLException e) {
             if ("42P01".equals(e.getSQLState()) || "3F000".equals(e.getSQLState())) {
                 return -1; // no _understudy.applied table: nothing applied yet

@@ -16,7 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.OptionalLong;
+import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -211,12 +211,12 @@ final class Applier implements AutoCloseable {
         try (Connection master = config.connectToMaster("understudy-applier")) {
             String masterId = refuseTheMaster(c, master);
             AppliedPosition.create(c);
-            OptionalLong row = AppliedPosition.find(c, stream);
-            String origin = row.isPresent() ? AppliedPosition.origin(c, stream) : null;
+            Optional<AppliedPosition.Recorded> row = AppliedPosition.find(c, stream);
             c.commit();
             boolean ours = row.isPresent(); // seeded for this stream before: its contents may be replaced
+            String origin = row.map(AppliedPosition.Recorded::origin).orElse(null);
             boolean otherMaster = origin != null && !origin.equals(masterId);
-            long recorded = otherMaster ? -1 : row.orElse(-1);
+            long recorded = otherMaster ? -1 : row.map(AppliedPosition.Recorded::position).orElse(-1L);
             if (!reseed) {
                 applied = recorded; // holds the slot here from now on, before the slot is read
             }

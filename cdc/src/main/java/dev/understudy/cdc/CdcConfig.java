@@ -44,6 +44,15 @@ public record CdcConfig(String host, int port, String database, String user, Str
      * connection) as name, value pairs.
      */
     Connection connectToMaster(String application, String... extra) throws SQLException {
+        return connect(masterUrl(), user, password, application, extra);
+    }
+
+    /**
+     * A pgjdbc connection to {@code url} named {@code application} in pg_stat_activity, with a
+     * 5 s connect timeout unless {@code extra} (name, value pairs of pgjdbc properties) says otherwise.
+     */
+    static Connection connect(String url, String user, String password, String application, String... extra)
+            throws SQLException {
         Properties p = new Properties();
         p.setProperty("user", user);
         p.setProperty("password", password);
@@ -52,7 +61,7 @@ public record CdcConfig(String host, int port, String database, String user, Str
         for (int i = 0; i + 1 < extra.length; i += 2) {
             p.setProperty(extra[i], extra[i + 1]);
         }
-        return DriverManager.getConnection(masterUrl(), p);
+        return DriverManager.getConnection(url, p);
     }
 
     @Override

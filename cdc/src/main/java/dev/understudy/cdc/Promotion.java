@@ -1,11 +1,9 @@
 package dev.understudy.cdc;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.Properties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -98,12 +96,7 @@ public final class Promotion {
     }
 
     private static Connection connect(ReplicaTarget r) throws SQLException {
-        Properties p = new Properties();
-        p.setProperty("user", r.user());
-        p.setProperty("password", r.password());
-        p.setProperty("ApplicationName", "understudy-failover");
-        p.setProperty("connectTimeout", "2");
-        p.setProperty("socketTimeout", "30");
-        return DriverManager.getConnection(r.jdbcUrl(), p);
+        return CdcConfig.connect(r.jdbcUrl(), r.user(), r.password(), "understudy-failover", "connectTimeout", "2",
+                "socketTimeout", "30");
     }
 }

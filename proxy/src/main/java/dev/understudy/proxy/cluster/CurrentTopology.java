@@ -1,6 +1,8 @@
 package dev.understudy.proxy.cluster;
 
+import dev.understudy.proxy.ProxyException;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
@@ -11,6 +13,9 @@ import java.util.function.Supplier;
  * the next change.
  */
 public final class CurrentTopology implements Supplier<Topology> {
+
+    /** How often {@link #onMaster} tries an unreachable master again, at most. */
+    private static final long RETRY_MS = 200;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
@@ -68,6 +73,48 @@ public final class CurrentTopology implements Supplier<Topology> {
             t = awaitChange(t, left);
         }
         return t;
+    }
+
+    /**
+     * Something a session does on the node that takes writes (logging in to it, say), which fails
+     * with {@link ProxyException.Kind#BACKEND_UNAVAILABLE} while that node cannot be reached.
+     */
+    @FunctionalInterface
+    public interface MasterAttempt<T, E extends Exception> {
+        T attempt(DatabaseNode master) throws ProxyException, E;
+    }
+
+    /**
+     * Runs {@code attempt} on the node that takes writes now: waits while writes are held, and
+     * while the attempt finds the node unreachable (it may be failing over) tries again at the next
+     * change, at least every {@value #RETRY_MS} ms, on whichever node is master then.
+     *
+     * @param deadline when to give up, a {@link System#nanoTime()} value
+     * @throws ProxyException {@link ProxyException.Kind#NO_WRITABLE_MASTER} (57P03) when no
+     *     attempt succeeded by the deadline; any other error of the attempt as it is
+     */
+    public <T, E extends Exception> T onMaster(long deadline, MasterAttempt<T, E> attempt)
+            throws ProxyException, E, InterruptedException {
+        String why = "writes are held: a failover is under way, or this proxy cannot reach ZooKeeper";
+        while (true) {
+            Topology t = awaitWritable(deadline - System.nanoTime());
+            if (!t.writesHeld()) {
+                try {
+                    return attempt.attempt(t.master());
+                } catch (ProxyException e) {
+                    if (e.kind() != ProxyException.Kind.BACKEND_UNAVAILABLE) {
+                        throw e;
+                    }
+                    why = e.getMessage();
+                }
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new ProxyException(ProxyException.Kind.NO_WRITABLE_MASTER,
+                        "no database node takes writes now (" + why + "); try again");
+            }
+            awaitChange(t, Math.min(left, TimeUnit.MILLISECONDS.toNanos(RETRY_MS)));
+        }
     }
 
     @Override

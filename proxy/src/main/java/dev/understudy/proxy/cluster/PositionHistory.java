@@ -63,8 +63,7 @@ final class PositionHistory {
                     return;
                 }
                 if (position < positions[newest]) {
-                    start = 0;
-                    size = 0;
+                    empty();
                 }
             }
             if (size == capacity) {
@@ -85,11 +84,16 @@ final class PositionHistory {
     void clear() {
         lock.lock();
         try {
-            start = 0;
-            size = 0;
+            empty();
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Drops every entry; the caller holds the lock. */
+    private void empty() {
+        start = 0;
+        size = 0;
     }
 
     /** The position read by the latest check; {@link Lsn#UNKNOWN} before the first. */

@@ -26,9 +26,9 @@ public record Topology(long epoch, DatabaseNode master, List<DatabaseNode> repli
         this(epoch, master, replicas, false);
     }
 
-    /** The same, with writes held or released; {@code replicas} empty too unless {@code keepReplicas}. */
-    public Topology holding(boolean held, boolean keepReplicas) {
-        return new Topology(epoch, master, keepReplicas ? replicas : List.of(), held);
+    /** The same, with writes held. */
+    public Topology withWritesHeld() {
+        return new Topology(epoch, master, replicas, true);
     }
 
     /** The master and the replicas, master first. */

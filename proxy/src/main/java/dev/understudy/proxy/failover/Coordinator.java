@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Stream;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.state.ConnectionState;
@@ -146,8 +147,7 @@ public final class Coordinator implements AutoCloseable {
     }
 
     private static List<String> names(ClusterTopology t) {
-        return java.util.stream.Stream.concat(java.util.stream.Stream.of(t.master()),
-                t.replicas().stream().map(ClusterTopology.Replica::name)).toList();
+        return Stream.concat(Stream.of(t.master()), t.replicas().stream().map(ClusterTopology.Replica::name)).toList();
     }
 
     private ClusterTopology initialTopology() {
@@ -185,7 +185,7 @@ public final class Coordinator implements AutoCloseable {
         DatabaseNode master = nodes.get(t.master());
         if (master == null) {
             log.error("the topology names master {}, which this node's configuration lacks: writes held", t.master());
-            current.set(current.get().holding(true, true));
+            current.set(current.get().withWritesHeld());
             return;
         }
         List<DatabaseNode> replicas = t.replicas().stream().filter(r -> ClusterTopology.STREAMING.equals(r.state()))

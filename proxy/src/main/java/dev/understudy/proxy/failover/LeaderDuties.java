@@ -78,6 +78,8 @@ final class LeaderDuties {
 
     /** One round of the leader's duties. */
     void tick() throws Exception {
+        // read from ZooKeeper, not the watch's copy: a copy one write behind could show a failover
+        // this node already finished as still held, and it would promote again
         TopologyStore.Versioned v = store.read().orElseThrow(() -> new IllegalStateException("the cluster has no topology"));
         ClusterTopology t = v.topology();
         if (t.held()) {

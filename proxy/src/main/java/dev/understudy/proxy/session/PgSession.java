@@ -6,7 +6,6 @@ import dev.understudy.proxy.backend.BackendConnection;
 import dev.understudy.proxy.backend.BackendRefusedException;
 import dev.understudy.proxy.backend.BackendRelay;
 import dev.understudy.proxy.cluster.DatabaseNode;
-import dev.understudy.proxy.cluster.Topology;
 import dev.understudy.proxy.pg.BackendCodec;
 import dev.understudy.proxy.pg.BackendMessage.BackendKeyData;
 import dev.understudy.proxy.pg.BackendMessage.NegotiateProtocolVersion;
@@ -44,8 +43,6 @@ import org.slf4j.MDC;
  */
 public final class PgSession implements Runnable, BackendRelay.Listener {
 
-    /** How often a login waiting for a master tries it again, at most. */
-    private static final long MASTER_RETRY_NANOS = Duration.ofMillis(200).toNanos();
     private static final Logger log = LoggerFactory.getLogger(PgSession.class);
     private static final AtomicLong IDS = new AtomicLong();
     /** What an idle client connection keeps for reading, and what COPY FROM may grow it to. */
@@ -200,27 +197,12 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
      */
     private void loginToMaster(Map<String, String> forward) throws ProxyException, BackendRefusedException,
             InterruptedIOException {
-        long deadline = System.nanoTime() + env.writeHold().toNanos();
         try {
-            while (true) {
-                Topology t = env.topology().awaitWritable(deadline - System.nanoTime());
-                if (t.writesHeld()) {
-                    throw new ProxyException(Kind.NO_WRITABLE_MASTER, "no database node takes writes now (the cluster is"
-                            + " failing over, or this proxy cannot reach ZooKeeper); try again");
-                }
-                try {
-                    backend = BackendConnection.open(t.master().target(), forward);
-                    masterNode = t.master();
-                    return;
-                } catch (ProxyException e) {
-                    long left = deadline - System.nanoTime();
-                    if (e.kind() != Kind.BACKEND_UNAVAILABLE || left <= 0) {
-                        throw e;
-                    }
-                    log.debug("cannot reach master {} ({}); waiting for it or a new one", t.master().name(), e.getMessage());
-                    env.topology().awaitChange(t, Math.min(left, MASTER_RETRY_NANOS));
-                }
-            }
+            backend = env.topology().onMaster(System.nanoTime() + env.writeHold().toNanos(), node -> {
+                BackendConnection c = BackendConnection.open(node.target(), forward);
+                masterNode = node;
+                return c;
+            });
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while waiting for a master");

@@ -71,8 +71,6 @@ final class Router implements BackendLink.Owner {
     private static final long REPLICA_BACKOFF = Duration.ofSeconds(10).toNanos();
     /** How long a replica's relay waits for a busy session before relaying an error instead of re-sending. */
     private static final long REDIRECT_WAIT_MS = 50;
-    /** How often a session waiting for a master tries to log in to it again, at most. */
-    private static final long MASTER_RETRY = Duration.ofMillis(200).toNanos();
 
     private final SessionEnvironment env;
     private final ClientChannel client;
@@ -528,42 +526,39 @@ final class Router implements BackendLink.Owner {
             throw new ProxyException(Kind.NO_WRITABLE_MASTER, "the transaction was on database node " + master.node().name()
                     + ", which no longer takes writes (a failover is under way): it was rolled back");
         }
-        String why = "writes are held: a failover is under way, or this proxy cannot reach ZooKeeper";
         try {
-            while (true) {
-                t = env.topology().awaitWritable(deadline - System.nanoTime());
-                if (t.writesHeld()) {
-                    break;
+            return env.topology().onMaster(deadline, node -> {
+                if (node != master.node() || master.closed()) {
+                    reconnectMaster(node);
                 }
-                if (t.master() == master.node() && !master.closed()) {
-                    return master;
-                }
-                try {
-                    reconnectMaster(t.master());
-                    return master;
-                } catch (ProxyException | BackendRefusedException e) {
-                    why = "cannot log in to master " + t.master().name() + ": " + e.getMessage();
-                    t.master().failed();
-                }
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    break;
-                }
-                env.topology().awaitChange(t, Math.min(left, MASTER_RETRY));
+                return master;
+            });
+        } catch (ProxyException e) {
+            if (e.kind() != Kind.NO_WRITABLE_MASTER) {
+                throw e;
             }
+            log.info("no master took the session's write within {} ms: {}", env.writeHold().toMillis(), e.getMessage());
+            reject(PgErrors.toErrorResponse(e, false));
+            return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while waiting for a master");
         }
-        log.info("no master took the session's write within {} ms: {}", env.writeHold().toMillis(), why);
-        reject(PgErrors.toErrorResponse(new ProxyException(Kind.NO_WRITABLE_MASTER, "no database node takes writes now ("
-                + why + "); try again"), false));
-        return null;
     }
 
-    /** Moves the session's master connection to {@code node}; the settings follow at the next catch-up. */
-    private void reconnectMaster(DatabaseNode node) throws ProxyException, BackendRefusedException {
-        BackendConnection connection = BackendConnection.open(node.target(), startupParameters);
+    /**
+     * Moves the session's master connection to {@code node}; the settings follow at the next
+     * catch-up. A login that fails, for whatever reason, is reported as the node being unavailable:
+     * the session waits for it, or for another master.
+     */
+    private void reconnectMaster(DatabaseNode node) throws ProxyException {
+        BackendConnection connection;
+        try {
+            connection = BackendConnection.open(node.target(), startupParameters);
+        } catch (ProxyException | BackendRefusedException e) {
+            node.failed();
+            throw new ProxyException(Kind.BACKEND_UNAVAILABLE, "cannot log in to master " + node.name() + ": " + e.getMessage());
+        }
         BackendLink old = master;
         master = BackendLink.start(BackendLink.Role.MASTER, node, connection, client, this, sessionId);
         if (current == old) {
