@@ -13,6 +13,11 @@ import java.util.Optional;
  * changes it covers. It makes the apply exactly-once (a transaction at or below it is skipped),
  * and anyone who can read the replica (every proxy's health check) learns how far it is.
  *
+ * <p>Every change of a row is announced on the replica, at commit, to the listeners of
+ * {@link Confirmations#CHANNEL} (payload: stream, origin, position), whatever the session's
+ * {@code session_replication_role}: that is how a proxy learns at once that a replica applied a
+ * commit (synchronous mode).
+ *
  * <p>A position counts in the WAL of one master: {@code origin} is that master's system
  * identifier, recorded by a seed or a promotion. An applier that finds another master's
  * origin (the replica was away during a failover, and nobody could tell it where it stands in the
@@ -30,8 +35,16 @@ public final class AppliedPosition {
                 position bigint NOT NULL,
                 applied_at timestamptz NOT NULL DEFAULT clock_timestamp());
             ALTER TABLE _understudy.applied ADD COLUMN IF NOT EXISTS origin text;
+            CREATE OR REPLACE FUNCTION _understudy.applied_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                PERFORM pg_notify('%s', NEW.stream || ' ' || coalesce(NEW.origin, '') || ' ' || NEW.position);
+                RETURN NULL;
+            END $$;
+            CREATE OR REPLACE TRIGGER applied_notify AFTER INSERT OR UPDATE ON _understudy.applied
+                FOR EACH ROW EXECUTE FUNCTION _understudy.applied_notify();
+            ALTER TABLE _understudy.applied ENABLE ALWAYS TRIGGER applied_notify;
             GRANT USAGE ON SCHEMA _understudy TO PUBLIC;
-            GRANT SELECT ON _understudy.applied TO PUBLIC""";
+            GRANT SELECT ON _understudy.applied TO PUBLIC""".formatted(Confirmations.CHANNEL);
 
     /**
      * Records the position, in the WAL of the master whose system identifier is the third

@@ -24,6 +24,8 @@ public final class ProxyException extends Exception {
         BACKEND_UNAVAILABLE,
         /** No node can take writes right now (failover in progress). */
         NO_WRITABLE_MASTER,
+        /** A commit happened but could not be confirmed where it had to be (synchronous mode). */
+        TRANSACTION_RESOLUTION_UNKNOWN,
         /** A statement gave a setting of the proxy's own a value it does not take. */
         INVALID_PARAMETER_VALUE,
         /** The node is shutting down. */

@@ -11,7 +11,9 @@ import dev.understudy.proxy.config.ConfigException;
 import dev.understudy.proxy.config.NodeConfig;
 import dev.understudy.proxy.config.ProxyConfig;
 import dev.understudy.proxy.demo.WorkDirectory;
+import dev.understudy.proxy.failover.CdcTargets;
 import dev.understudy.proxy.failover.Coordinator;
+import dev.understudy.proxy.failover.SynchronousCommits;
 import dev.understudy.proxy.metrics.MetricsServer;
 import dev.understudy.proxy.metrics.NodeMetrics;
 import dev.understudy.proxy.routing.ClassificationCache;
@@ -21,6 +23,7 @@ import dev.understudy.proxy.routing.FunctionVolatility;
 import dev.understudy.proxy.routing.ReplicaSelector;
 import dev.understudy.proxy.server.PgServer;
 import dev.understudy.proxy.server.TlsContexts;
+import dev.understudy.proxy.session.CommitGate;
 import dev.understudy.proxy.session.Credentials;
 import dev.understudy.proxy.session.SessionEnvironment;
 import dev.understudy.proxy.session.SessionRegistry;
@@ -77,6 +80,10 @@ public final class UnderstudyNode implements AutoCloseable {
         // writes wait until the cluster's topology is read from ZooKeeper
         CurrentTopology topology = new CurrentTopology(new Topology(0, nodes.get(config.master().name()),
                 config.replicas().stream().map(n -> nodes.get(n.name())).toList(), true));
+        SynchronousCommits synchronous = config.failover().synchronous()
+                ? new SynchronousCommits(topology, new CdcTargets(config), List.copyOf(nodes.keySet()),
+                        config.failover().syncTimeout())
+                : null;
         Map<String, Consistency> userConsistency = new HashMap<>();
         config.users().forEach(u -> u.consistency().ifPresent(c -> userConsistency.put(u.name(), c)));
         SessionEnvironment env = new SessionEnvironment(credentials, config.authMethod(), config.maxMessageBytes(),
@@ -85,8 +92,10 @@ public final class UnderstudyNode implements AutoCloseable {
                 new ReplicaSelector(config.routing().balance(), config.routing().maxReplicaLag()),
                 new ClassificationCache(CLASSIFICATION_CACHE),
                 new FunctionCatalog(database -> readFunctions(topology.get().master(), database)),
-                config.routing().consistency(), Map.copyOf(userConsistency));
+                config.routing().consistency(), Map.copyOf(userConsistency),
+                synchronous == null ? CommitGate.NONE : synchronous);
         Started started = new Started(); // closed here on failure, by the node's close otherwise
+        started.synchronous = synchronous;
         try {
             String connect = config.zookeeperConnect();
             if (connect.isEmpty()) {
@@ -103,7 +112,8 @@ public final class UnderstudyNode implements AutoCloseable {
             started.health.start();
             Started s = started;
             started.metrics = new NodeMetrics(topology, all,
-                    cdc.enabled() ? () -> s.coordinator == null ? Map.of() : s.coordinator.replicaStates() : null);
+                    cdc.enabled() ? () -> s.coordinator == null ? Map.of() : s.coordinator.replicaStates() : null,
+                    synchronous);
             if (config.metricsPort() != 0) {
                 try {
                     started.metricsServer = MetricsServer.start(config.metricsHost(), config.metricsPort(), started.metrics);
@@ -141,6 +151,7 @@ public final class UnderstudyNode implements AutoCloseable {
         MetricsServer metricsServer;
         PgServer pg;
         Coordinator coordinator;
+        SynchronousCommits synchronous;
 
         @Override
         public void close() {
@@ -152,6 +163,9 @@ public final class UnderstudyNode implements AutoCloseable {
             }
             if (coordinator != null) {
                 coordinator.close();
+            }
+            if (synchronous != null) {
+                synchronous.close();
             }
             if (metrics != null) {
                 metrics.close();

@@ -37,6 +37,15 @@ public final class BackendRelay implements Runnable {
         void readyForQuery(BackendConnection backend, char transactionStatus, boolean error);
 
         /**
+         * A ReadyForQuery arrived and is about to be relayed, with whatever of its answer is not
+         * relayed yet; may wait (a commit waiting for a replica, in synchronous mode). False drops
+         * it: the session is being ended, and the listener has told the client why.
+         */
+        default boolean releaseReadyForQuery(char transactionStatus, boolean error) {
+            return true;
+        }
+
+        /**
          * The database entered COPY FROM STDIN (CopyInResponse). Under the extended protocol it
          * ignores the Sync that followed the Execute; the Sync after CopyDone ends the unit.
          */
@@ -170,6 +179,15 @@ public final class BackendRelay implements Runnable {
                         if (holding && held.size() == 0 && heldError == null) {
                             holding = false; // the whole answer is in this run: no copy
                         }
+                        char status = (char) reader.buffer()[reader.bodyStart()];
+                        if (!listener.releaseReadyForQuery(status, error)) {
+                            run.drop();
+                            held.drop();
+                            holding = false;
+                            answering = false;
+                            error = false;
+                            continue;
+                        }
                         run.flush();
                         boolean sentElsewhere = holding && heldError != null && listener.answerFailed(heldError);
                         heldError = null;
@@ -179,7 +197,7 @@ public final class BackendRelay implements Runnable {
                             held.drop();
                         } else {
                             release();
-                            listener.readyForQuery(backend, (char) reader.buffer()[reader.bodyStart()], error);
+                            listener.readyForQuery(backend, status, error);
                         }
                         error = false;
                     }

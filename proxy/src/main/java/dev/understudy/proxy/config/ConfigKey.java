@@ -86,6 +86,16 @@ public enum ConfigKey {
     FAILOVER_READS_WITHOUT_ZOOKEEPER("failover.reads_without_zookeeper", "true", Parsers.bool(),
             "Whether a proxy that lost its ZooKeeper session keeps sending reads to replicas. Writes stop"
                     + " either way until it has read the current topology again."),
+    FAILOVER_SYNCHRONOUS("failover.synchronous", "false", Parsers.bool(),
+            "Synchronous mode (needs `cdc.enabled`; set it alike on every node of a cluster): the commit of a"
+                    + " transaction that wrote is acknowledged to the client only once a replica has applied it,"
+                    + " so a failover loses no acknowledged write. Costs each such commit the replication lag"
+                    + " (a few milliseconds). false: a commit is acknowledged when the master has it."),
+    FAILOVER_SYNC_TIMEOUT_MS("failover.sync_timeout_ms", "10000", Parsers.millisOrZero(),
+            "In synchronous mode, how long a commit waits for a replica. After it the commit is acknowledged"
+                    + " with a WARNING (SQLSTATE 01000) and the node stops waiting (degraded, logged) until a"
+                    + " replica has caught up again, as MySQL's semi-synchronous replication does. 0: commits"
+                    + " wait without limit, never acknowledged before a replica has them."),
 
     ROUTING_REPLICA_READS("routing.replica_reads", "true", Parsers.bool(),
             "Whether reads may go to replicas. false sends every statement to the master (the demo cluster"

@@ -57,6 +57,10 @@ final class ConfigReader {
         checkTls(cert, key);
         String zookeeper = (String) values.get(ConfigKey.ZOOKEEPER_CONNECT);
         Map<?, ?> zookeeperEntries = mapping(root.get(Section.ZOOKEEPER.key()), Section.ZOOKEEPER.key());
+        if ((Boolean) values.get(ConfigKey.FAILOVER_SYNCHRONOUS) && !(Boolean) values.get(ConfigKey.CDC_ENABLED)) {
+            throw fail(ConfigKey.FAILOVER_SYNCHRONOUS.key(),
+                    "needs cdc.enabled: true (a commit waits for a replica fed by change data capture to apply it)");
+        }
         if (!zookeeper.isEmpty() && zookeeperEntries.get(ConfigKey.ZOOKEEPER_EMBEDDED_PORT.leaf()) != null) {
             throw fail(ConfigKey.ZOOKEEPER_EMBEDDED_PORT.key(),
                     "is only used when zookeeper.connect is empty; remove one of the two");
@@ -84,7 +88,9 @@ final class ConfigReader {
                 new FailoverConfig((Boolean) values.get(ConfigKey.FAILOVER_ENABLED),
                         (Duration) values.get(ConfigKey.FAILOVER_WRITE_HOLD_MS),
                         (Duration) values.get(ConfigKey.FAILOVER_DRAIN_TIMEOUT_MS),
-                        (Boolean) values.get(ConfigKey.FAILOVER_READS_WITHOUT_ZOOKEEPER)),
+                        (Boolean) values.get(ConfigKey.FAILOVER_READS_WITHOUT_ZOOKEEPER),
+                        (Boolean) values.get(ConfigKey.FAILOVER_SYNCHRONOUS),
+                        (Duration) values.get(ConfigKey.FAILOVER_SYNC_TIMEOUT_MS)),
                 new RoutingConfig((Boolean) values.get(ConfigKey.ROUTING_REPLICA_READS),
                         (Balance) values.get(ConfigKey.ROUTING_BALANCE),
                         (Consistency) values.get(ConfigKey.ROUTING_CONSISTENCY),

@@ -6,17 +6,21 @@ import java.util.Objects;
 /**
  * The {@code failover} section: whether the leader fails a dead master over, how long proxies
  * hold writes while it does, how long the replicas get to apply what was captured, and whether a
- * proxy cut off from ZooKeeper keeps serving reads.
+ * proxy cut off from ZooKeeper keeps serving reads; whether a commit waits for a replica
+ * (synchronous mode), and for how long ({@link Duration#ZERO}: no limit).
  */
-public record FailoverConfig(boolean enabled, Duration writeHold, Duration drainTimeout, boolean readsWithoutZooKeeper) {
+public record FailoverConfig(boolean enabled, Duration writeHold, Duration drainTimeout, boolean readsWithoutZooKeeper,
+                             boolean synchronous, Duration syncTimeout) {
 
     public FailoverConfig {
         Objects.requireNonNull(writeHold, "writeHold");
         Objects.requireNonNull(drainTimeout, "drainTimeout");
+        Objects.requireNonNull(syncTimeout, "syncTimeout");
     }
 
     /** The defaults of {@link ConfigKey}. */
     public static FailoverConfig defaults() {
-        return new FailoverConfig(true, Duration.ofMillis(10_000), Duration.ofMillis(5_000), true);
+        return new FailoverConfig(true, Duration.ofMillis(10_000), Duration.ofMillis(5_000), true, false,
+                Duration.ofMillis(10_000));
     }
 }

@@ -131,6 +131,8 @@ public record ProxyConfig(
         put(out, ConfigKey.FAILOVER_WRITE_HOLD_MS, failover.writeHold().toMillis());
         put(out, ConfigKey.FAILOVER_DRAIN_TIMEOUT_MS, failover.drainTimeout().toMillis());
         put(out, ConfigKey.FAILOVER_READS_WITHOUT_ZOOKEEPER, failover.readsWithoutZooKeeper());
+        put(out, ConfigKey.FAILOVER_SYNCHRONOUS, failover.synchronous());
+        put(out, ConfigKey.FAILOVER_SYNC_TIMEOUT_MS, failover.syncTimeout().toMillis());
         put(out, ConfigKey.ROUTING_REPLICA_READS, routing.replicaReads());
         put(out, ConfigKey.ROUTING_BALANCE, routing.balance().configName());
         put(out, ConfigKey.ROUTING_CONSISTENCY, routing.consistency().configName());

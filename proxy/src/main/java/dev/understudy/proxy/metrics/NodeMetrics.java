@@ -3,6 +3,7 @@ package dev.understudy.proxy.metrics;
 import dev.understudy.cdc.ReplicaState;
 import dev.understudy.proxy.cluster.DatabaseNode;
 import dev.understudy.proxy.cluster.Topology;
+import dev.understudy.proxy.failover.SynchronousCommits;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -33,8 +34,10 @@ public final class NodeMetrics implements AutoCloseable {
      * @param nodes every configured database node
      * @param cdcStates each replica's state in this node's change capture (empty unless this node
      *     leads and captures), or null when cdc.enabled is false
+     * @param synchronous what commits waited for in synchronous mode, or null when it is off
      */
-    public NodeMetrics(Supplier<Topology> topology, List<DatabaseNode> nodes, Supplier<Map<String, ReplicaState>> cdcStates) {
+    public NodeMetrics(Supplier<Topology> topology, List<DatabaseNode> nodes, Supplier<Map<String, ReplicaState>> cdcStates,
+                       SynchronousCommits synchronous) {
         for (DatabaseNode n : nodes) {
             gauge("understudy_node_master", "Whether the node is the master writes go to now (1) or a replica (0)", n,
                     d -> topology.get().master() == d ? 1 : 0);
@@ -68,10 +71,25 @@ public final class NodeMetrics implements AutoCloseable {
                 }
             }
         }
+        if (synchronous != null) {
+            Gauge.builder("understudy_sync_degraded", synchronous, c -> c.degraded() ? 1 : 0)
+                    .description("Whether synchronous mode is degraded: commits are acknowledged without waiting for a replica")
+                    .register(registry);
+            syncCommits(synchronous, "confirmed", SynchronousCommits::confirmed);
+            syncCommits(synchronous, "unconfirmed", SynchronousCommits::unconfirmed);
+            syncCommits(synchronous, "failed", SynchronousCommits::failed);
+        }
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         gc.bindTo(registry);
+    }
+
+    private void syncCommits(SynchronousCommits synchronous, String outcome, ToDoubleFunction<SynchronousCommits> count) {
+        FunctionCounter.builder("understudy_sync_commits", synchronous, count)
+                .description("Commits of transactions that wrote, in synchronous mode, by outcome: confirmed by a replica,"
+                        + " acknowledged unconfirmed (timeout, degraded), failed with 08007 (the master changed)")
+                .tags("outcome", outcome).register(registry);
     }
 
     private void gauge(String name, String description, DatabaseNode node, ToDoubleFunction<DatabaseNode> value) {

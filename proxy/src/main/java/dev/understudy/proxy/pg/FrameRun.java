@@ -43,6 +43,11 @@ public final class FrameRun {
         }
     }
 
+    /** Forgets the run: its frames are not written. */
+    public void drop() {
+        start = -1;
+    }
+
     /** Writes the run unless the next frame is already buffered; call before {@link FrameReader#next()}. */
     public void flushUnlessMoreBuffered() throws IOException {
         if (start >= 0 && !reader.hasBufferedFrame()) {

@@ -17,6 +17,7 @@ public final class PgErrors {
             case TOO_MANY_CONNECTIONS -> "53300";
             case BACKEND_UNAVAILABLE -> "08006";
             case NO_WRITABLE_MASTER -> "57P03";
+            case TRANSACTION_RESOLUTION_UNKNOWN -> "08007";
             case INVALID_PARAMETER_VALUE -> "22023";
             case SHUTTING_DOWN -> "57P01";
             case INTERNAL -> "XX000";

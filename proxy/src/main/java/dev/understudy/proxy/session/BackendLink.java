@@ -3,6 +3,9 @@ package dev.understudy.proxy.session;
 import dev.understudy.proxy.backend.BackendConnection;
 import dev.understudy.proxy.backend.BackendRelay;
 import dev.understudy.proxy.cluster.DatabaseNode;
+import dev.understudy.proxy.pg.BackendCodec;
+import dev.understudy.proxy.pg.BackendMessage.NoticeResponse;
+import dev.understudy.proxy.pg.PgErrors;
 import dev.understudy.proxy.pg.BackendMessage.ErrorResponse;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -15,6 +18,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
@@ -43,6 +48,10 @@ final class BackendLink implements BackendRelay.Listener {
         boolean missingOnReplica(BackendLink link);
     }
 
+    private static final Logger log = LoggerFactory.getLogger(BackendLink.class);
+    /** SQLSTATE warning. */
+    private static final String WARNING = "01000";
+
     /**
      * SQLSTATEs of a replica lacking an object the master may have: undefined_table,
      * undefined_column, undefined_function, undefined_object, invalid_schema_name.
@@ -54,6 +63,9 @@ final class BackendLink implements BackendRelay.Listener {
     private final BackendConnection connection;
     private final BackendRelay relay;
     private final Owner owner;
+    private final ClientChannel client;
+    /** What a commit of a transaction that wrote waits for ({@link CommitGate#NONE} on a replica). */
+    private final CommitGate commits;
 
     /** Statements prepared on this connection, by name (session thread only). */
     final Map<String, PreparedStatements.Statement> prepared = new HashMap<>();
@@ -69,19 +81,28 @@ final class BackendLink implements BackendRelay.Listener {
     private volatile boolean terminated;
     /** Set when the connection ended: part of an unfinished answer had reached the client. */
     private boolean answerStarted;
+    // the transaction in progress on this connection, from the units answered so far (relay thread only)
+    private boolean transactionWrote;
+    private boolean transactionFailed;
 
-    private BackendLink(Role role, DatabaseNode node, BackendConnection connection, ClientChannel client, Owner owner) {
+    private BackendLink(Role role, DatabaseNode node, BackendConnection connection, ClientChannel client, Owner owner,
+                        CommitGate commits) {
         this.role = role;
         this.node = node;
         this.connection = connection;
         this.owner = owner;
+        this.client = client;
+        this.commits = role == Role.MASTER ? commits : CommitGate.NONE;
         this.relay = new BackendRelay(connection, client::send, this);
     }
 
-    /** Wraps a logged-in connection and starts its relay thread. */
+    /**
+     * Wraps a logged-in connection and starts its relay thread. On the master, {@code commits}
+     * says what a commit of a transaction that wrote waits for before the client hears of it.
+     */
     static BackendLink start(Role role, DatabaseNode node, BackendConnection connection, ClientChannel client,
-                             Owner owner, String sessionId) {
-        BackendLink link = new BackendLink(role, node, connection, client, owner);
+                             Owner owner, String sessionId, CommitGate commits) {
+        BackendLink link = new BackendLink(role, node, connection, client, owner, commits);
         Thread.ofVirtual().name("relay-" + sessionId + "-" + node.name()).start(() -> {
             MDC.put("session", sessionId);
             link.relay.run();
@@ -298,6 +319,51 @@ final class BackendLink implements BackendRelay.Listener {
     }
 
     @Override
+    public boolean releaseReadyForQuery(char transactionStatus, boolean error) {
+        if (commits == CommitGate.NONE) {
+            return true;
+        }
+        Unit unit;
+        lock.lock();
+        try {
+            unit = inFlight.peek();
+        } finally {
+            lock.unlock();
+        }
+        if (unit == null) {
+            return true;
+        }
+        transactionWrote |= unit.write;
+        transactionFailed |= error || transactionStatus == 'E';
+        if (transactionStatus != 'I') {
+            return true;
+        }
+        boolean wait = CommitGate.committedWrite(transactionWrote, transactionFailed, unit.transactions);
+        transactionWrote = false;
+        transactionFailed = false;
+        if (!wait) {
+            return true;
+        }
+        switch (commits.await(node)) {
+            case CommitGate.Outcome.Confirmed c -> {
+                return true;
+            }
+            case CommitGate.Outcome.Unconfirmed u -> {
+                client.sendQuietly(BackendCodec.encode(new NoticeResponse(
+                        BackendCodec.error("WARNING", WARNING, u.warning(), null, null).fields())));
+                return true;
+            }
+            case CommitGate.Outcome.Failed f -> {
+                log.warn("ending the session: {}", f.error().getMessage());
+                client.sendQuietly(PgErrors.encode(f.error(), true));
+                client.close();
+                terminate();
+                return false;
+            }
+        }
+    }
+
+    @Override
     public void readyForQuery(BackendConnection from, char transactionStatus, boolean error) {
         status = transactionStatus;
         lock.lock();
@@ -321,6 +387,7 @@ final class BackendLink implements BackendRelay.Listener {
             Unit unit = inFlight.peek();
             if (unit != null && unit.extended) {
                 // the Sync after this unit's Execute is ignored: the next unit's Sync answers both
+                transactionWrote |= unit.write;
                 inFlight.poll();
                 unit.answered('T', false); // its implicit transaction ends with the next unit
                 done.add(unit);

@@ -119,7 +119,8 @@ final class Router implements BackendLink.Owner {
         this.startupParameters = startupParameters;
         this.consistency = consistency;
         this.defaultReadOnly = on(startupParameters.get("default_transaction_read_only"));
-        this.master = BackendLink.start(BackendLink.Role.MASTER, masterNode, masterConnection, client, this, sessionId);
+        this.master = BackendLink.start(BackendLink.Role.MASTER, masterNode, masterConnection, client, this, sessionId,
+                env.commits());
         this.current = master;
     }
 
@@ -560,7 +561,7 @@ final class Router implements BackendLink.Owner {
             throw new ProxyException(Kind.BACKEND_UNAVAILABLE, "cannot log in to master " + node.name() + ": " + e.getMessage());
         }
         BackendLink old = master;
-        master = BackendLink.start(BackendLink.Role.MASTER, node, connection, client, this, sessionId);
+        master = BackendLink.start(BackendLink.Role.MASTER, node, connection, client, this, sessionId, env.commits());
         if (current == old) {
             current = master;
         }
@@ -641,7 +642,8 @@ final class Router implements BackendLink.Owner {
             }
             try {
                 BackendConnection connection = BackendConnection.open(node.target(), startupParameters);
-                replica = BackendLink.start(BackendLink.Role.REPLICA, node, connection, client, this, sessionId);
+                replica = BackendLink.start(BackendLink.Role.REPLICA, node, connection, client, this, sessionId,
+                        CommitGate.NONE);
                 log.debug("reading from replica {}", node.name());
                 return replica;
             } catch (ProxyException | BackendRefusedException e) {

@@ -19,6 +19,7 @@ import javax.net.ssl.SSLSocketFactory;
  * @param writeHold how long a unit bound for the master waits while no node takes writes
  * @param replicaReads whether reads may leave the master at all ({@code routing.replica_reads})
  * @param userConsistency the consistency of users that have their own; others get {@code defaultConsistency}
+ * @param commits what the commit of a transaction that wrote waits for before the client hears of it
  */
 public record SessionEnvironment(
         Credentials credentials,
@@ -34,7 +35,8 @@ public record SessionEnvironment(
         ClassificationCache classifier,
         FunctionCatalog functions,
         Consistency defaultConsistency,
-        Map<String, Consistency> userConsistency) {
+        Map<String, Consistency> userConsistency,
+        CommitGate commits) {
 
     /** The consistency a session of {@code user} starts with. */
     public Consistency consistencyOf(String user) {

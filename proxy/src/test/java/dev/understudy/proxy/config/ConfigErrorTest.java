@@ -52,6 +52,11 @@ class ConfigErrorTest {
                         "routing.max_replica_lag_ms: must be a number of milliseconds, or 0 for no limit, got \"-1\" (at %s line 2)"),
                 Arguments.of("zookeeper:\n  connect: zk1:99999\n" + REQUIRED_SECTIONS,
                         "zookeeper.connect: must be host:port[,host:port...][/chroot], or empty, got \"zk1:99999\" (at %s line 2)"),
+                Arguments.of("failover:\n  synchronous: true\n" + REQUIRED_SECTIONS,
+                        "failover.synchronous: needs cdc.enabled: true (a commit waits for a replica fed by change data"
+                                + " capture to apply it) (at %s line 2)"),
+                Arguments.of("failover:\n  sync_timeout_ms: -5\n" + REQUIRED_SECTIONS,
+                        "failover.sync_timeout_ms: must be a number of milliseconds, or 0 for no limit, got \"-5\" (at %s line 2)"),
                 Arguments.of("zookeeper:\n  connect: zk1:2181\n  embedded_port: 2181\n" + REQUIRED_SECTIONS,
                         "zookeeper.embedded_port: is only used when zookeeper.connect is empty; remove one of the two (at %s line 3)"),
                 Arguments.of(BACKEND + USERS + """

@@ -58,6 +58,8 @@ class FailoverIT {
     private TestingCluster zk;
     private final List<PgNode> databases = new ArrayList<>();
     private final List<UnderstudyNode> nodes = new ArrayList<>();
+    /** Whether the nodes started from {@link #config} run in synchronous mode. */
+    private boolean synchronous;
 
     @BeforeEach
     void start() throws Exception {
@@ -96,6 +98,9 @@ class FailoverIT {
         tree.put("backend", Map.of("user", PgNode.BACKEND_ROLE, "password", PASSWORD));
         tree.put("zookeeper", Map.of("connect", connect, "session_timeout_ms", 4000));
         tree.put("cdc", Map.of("enabled", true, "database", "app", "user", PgNode.SUPERUSER, "password", ""));
+        if (synchronous) {
+            tree.put("failover", Map.of("synchronous", true));
+        }
         List<Object> list = new ArrayList<>();
         for (PgNode db : databases) {
             list.add(Map.of("name", db.name(), "host", db.host(), "port", db.port(),
@@ -112,6 +117,20 @@ class FailoverIT {
 
     @Test
     void killingTheMastersPostmasterUnderWritesPromotesTheMostCaughtUpReplica() throws Exception {
+        killMasterUnderWrites();
+    }
+
+    @Test
+    void inSynchronousModeKillingTheMastersPostmasterLosesNoAcknowledgedWrite() throws Exception {
+        synchronous = true;
+        assertEquals(0, killMasterUnderWrites(), "synchronous mode: every acknowledged write is on the new master");
+    }
+
+    /**
+     * Kills the master's postmaster while two clients write through two different proxies, checks
+     * the failover, and returns how many acknowledged writes the new master lacks.
+     */
+    private int killMasterUnderWrites() throws Exception {
         startNodes();
         PgNode oldMaster = databases.getFirst();
         try (Connection c = connect(nodes.getFirst()); Statement s = c.createStatement()) {
@@ -187,11 +206,18 @@ class FailoverIT {
             }
         }
         assertTrue(acknowledgedAfter >= 90, "writes resumed on the new master: " + acknowledgedAfter);
-        log.info("failover: {} client operations failed, {} acknowledged writes lost (asynchronous mode); the topology says"
-                + " {} captured transaction(s) were not on the new master", failed.get(), lost, t.lastFailover().unconfirmed());
+        log.info("failover: {} client operations failed, {} acknowledged writes lost ({} mode); the topology says"
+                + " {} captured transaction(s) were not on the new master", failed.get(), lost,
+                synchronous ? "synchronous" : "asynchronous", t.lastFailover().unconfirmed());
 
         Await.until(other.name() + " equals the new master", Duration.ofSeconds(120),
                 () -> checksum(other).equals(checksum(newMaster)));
+        if (synchronous) {
+            Set<String> onOther = rows(other);
+            acknowledged.forEach((w, a) -> a.forEach(n -> assertTrue(onOther.contains(w + ":" + n),
+                    "acknowledged write " + w + ":" + n + " is on the remaining replica " + other.name())));
+        }
+        return lost;
     }
 
     @Test

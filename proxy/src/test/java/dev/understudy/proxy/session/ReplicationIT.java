@@ -1,5 +1,6 @@
 package dev.understudy.proxy.session;
 
+import static dev.understudy.proxy.Prometheus.sample;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -129,11 +130,6 @@ class ReplicationIT {
     }
 
     /** The value of one sample (metric name with its labels, as exposed), NaN when absent. */
-    private static double sample(String text, String series) {
-        return text.lines().filter(l -> l.startsWith(series + " ")).findFirst()
-                .map(l -> Double.parseDouble(l.substring(series.length() + 1).trim())).orElse(Double.NaN);
-    }
-
     @Test
     void readsGoToReplicasAndASessionReadsItsOwnWrites() throws Exception {
         try (Connection c = fx.connect(""); Statement s = c.createStatement()) {
