@@ -35,14 +35,20 @@ public final class AppliedPosition {
                 position bigint NOT NULL,
                 applied_at timestamptz NOT NULL DEFAULT clock_timestamp());
             ALTER TABLE _understudy.applied ADD COLUMN IF NOT EXISTS origin text;
-            CREATE OR REPLACE FUNCTION _understudy.applied_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                PERFORM pg_notify('%s', NEW.stream || ' ' || coalesce(NEW.origin, '') || ' ' || NEW.position);
-                RETURN NULL;
-            END $$;
-            CREATE OR REPLACE TRIGGER applied_notify AFTER INSERT OR UPDATE ON _understudy.applied
-                FOR EACH ROW EXECUTE FUNCTION _understudy.applied_notify();
-            ALTER TABLE _understudy.applied ENABLE ALWAYS TRIGGER applied_notify;
+            DO $do$ BEGIN
+                IF NOT EXISTS (SELECT 1 FROM pg_trigger
+                               WHERE tgrelid = '_understudy.applied'::regclass AND tgname = 'applied_notify') THEN
+                    CREATE OR REPLACE FUNCTION _understudy.applied_notify() RETURNS trigger LANGUAGE plpgsql AS $f$
+                    BEGIN
+                        PERFORM pg_notify('%s', NEW.stream || ' ' || coalesce(NEW.origin, '') || ' ' || NEW.position);
+                        RETURN NULL;
+                    END $f$;
+                    CREATE TRIGGER applied_notify AFTER INSERT OR UPDATE ON _understudy.applied
+                        FOR EACH ROW EXECUTE FUNCTION _understudy.applied_notify();
+                    -- fires for the applier too, which runs with session_replication_role = replica
+                    ALTER TABLE _understudy.applied ENABLE ALWAYS TRIGGER applied_notify;
+                END IF;
+            END $do$;
             GRANT USAGE ON SCHEMA _understudy TO PUBLIC;
             GRANT SELECT ON _understudy.applied TO PUBLIC""".formatted(Confirmations.CHANNEL);
 

@@ -38,7 +38,7 @@ final class DemoConfig {
         return ProxyConfig.fromTree(tree);
     }
 
-    static String banner(int port) {
+    static String banner(int port, long masterPid) {
         return """
 
                 Understudy demo cluster is running: ZooKeeper, master pg1, replicas pg2 and pg3, proxy on 127.0.0.1:%1$d.
@@ -46,8 +46,11 @@ final class DemoConfig {
                   JDBC:  jdbc:postgresql://127.0.0.1:%1$d/app?user=app&password=app
                   admin: PGPASSWORD=admin psql "host=127.0.0.1 port=%1$d user=admin dbname=app"
                   metrics: curl -s http://127.0.0.1:%2$d/metrics | grep understudy_
+                  failover: kill -9 %3$d
                 Writes go to pg1; change data capture copies them to pg2 and pg3, which serve the reads.
+                The failover command kills pg1's postmaster: within about a second a replica is promoted and
+                writes go there (psql: SELECT inet_server_port(); metrics: understudy_node_master). See docs/failover.md.
                 Press Ctrl-C to stop.
-                """.formatted(port, METRICS_PORT);
+                """.formatted(port, METRICS_PORT, masterPid);
     }
 }

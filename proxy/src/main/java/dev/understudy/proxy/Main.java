@@ -71,7 +71,7 @@ public final class Main {
             closeEach(cluster, deleteWork);
             throw e;
         }
-        System.out.println(DemoConfig.banner(node.pgPort()));
+        System.out.println(DemoConfig.banner(node.pgPort(), cluster.master().postmasterPid()));
         runUntilStopped(node, cluster, deleteWork);
     }
 

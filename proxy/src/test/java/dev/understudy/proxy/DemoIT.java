@@ -51,8 +51,9 @@ class DemoIT {
             String psql = null;
             String jdbc = null;
             String metrics = null;
+            String failover = null;
             long deadline = System.nanoTime() + Await.scaled(Duration.ofSeconds(120)).toNanos();
-            while ((psql == null || jdbc == null || metrics == null) && System.nanoTime() < deadline) {
+            while ((psql == null || jdbc == null || metrics == null || failover == null) && System.nanoTime() < deadline) {
                 String line = lines.poll(1, TimeUnit.SECONDS);
                 if (line == null) {
                     assertTrue(demo.isAlive(), "the demo exited early:\n" + all);
@@ -65,11 +66,14 @@ class DemoIT {
                     jdbc = line.trim().substring("JDBC:".length()).trim();
                 } else if (line.trim().startsWith("metrics:")) {
                     metrics = line.trim().substring("metrics:".length()).trim();
+                } else if (line.trim().startsWith("failover:")) {
+                    failover = line.trim().substring("failover:".length()).trim();
                 }
             }
             assertNotNull(jdbc, "the demo printed a JDBC URL:\n" + all);
             assertNotNull(psql, "the demo printed a psql command:\n" + all);
             assertNotNull(metrics, "the demo printed a metrics command:\n" + all);
+            assertNotNull(failover, "the demo printed a failover command:\n" + all);
             assertFalse(demoPostmasters().isEmpty(), "the demo runs PostgreSQL servers");
 
             try (Connection c = DriverManager.getConnection(jdbc);
@@ -87,6 +91,7 @@ class DemoIT {
             assertEquals(0, scraped.exitCode(), scraped.output());
             assertTrue(scraped.output().contains("understudy_cdc_replica_state{node=\"pg2\",state=\"streaming\"} 1"),
                     scraped.output());
+            assertTheFailoverCommandMovesWritesToAReplica(jdbc, failover);
         } finally {
             demo.destroy(); // SIGTERM
             assertTrue(demo.waitFor(Await.scaled(Duration.ofSeconds(60)).toMillis(), TimeUnit.MILLISECONDS),
@@ -98,6 +103,34 @@ class DemoIT {
             throw new AssertionError("port 7432 still accepts connections after the demo stopped");
         } catch (java.io.IOException expected) {
             // nothing listens any more
+        }
+    }
+
+    /** The printed failover command kills the master; writes then go to another server, and the table is there. */
+    private static void assertTheFailoverCommandMovesWritesToAReplica(String jdbc, String failover) throws Exception {
+        int before = masterPort(jdbc);
+        PgTools.Result killed = PgTools.run(List.of("bash", "-c", failover), "not-used", Duration.ofSeconds(60));
+        assertEquals(0, killed.exitCode(), killed.output());
+        Await.until("writes go to a promoted replica", Duration.ofSeconds(60), () -> {
+            try (Connection c = DriverManager.getConnection(jdbc); java.sql.Statement s = c.createStatement()) {
+                s.execute("INSERT INTO demo_check VALUES (101, 'after the failover') ON CONFLICT (id) DO UPDATE SET v = excluded.v");
+                return masterPort(jdbc) != before;
+            } catch (java.sql.SQLException e) {
+                return false; // held, or the proxy's connection to the dead master was cut
+            }
+        });
+    }
+
+    /** The port of the server a read-write transaction through the proxy runs on. */
+    private static int masterPort(String jdbc) throws java.sql.SQLException {
+        try (Connection c = DriverManager.getConnection(jdbc); java.sql.Statement s = c.createStatement()) {
+            c.setAutoCommit(false); // a read-write transaction: the master
+            try (ResultSet rs = s.executeQuery("SELECT inet_server_port()")) {
+                rs.next();
+                return rs.getInt(1);
+            } finally {
+                c.commit();
+            }
         }
     }
 

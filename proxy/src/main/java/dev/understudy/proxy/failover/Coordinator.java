@@ -206,6 +206,9 @@ public final class Coordinator implements AutoCloseable {
                         duties.tick();
                     }
                 } catch (Exception e) {
+                    if (closed || e instanceof InterruptedException) {
+                        return; // closing: the tick was interrupted
+                    }
                     log.warn("leader duties: {}", e.getMessage(), e);
                 } finally {
                     dutiesLock.unlock();

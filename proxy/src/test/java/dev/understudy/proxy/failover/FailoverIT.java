@@ -12,11 +12,9 @@ import dev.understudy.proxy.Await;
 import dev.understudy.proxy.UnderstudyNode;
 import dev.understudy.proxy.config.ProxyConfig;
 import dev.understudy.proxy.demo.PgNode;
-import dev.understudy.proxy.demo.WorkDirectory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -51,24 +49,22 @@ import org.slf4j.LoggerFactory;
 class FailoverIT {
 
     private static final Logger log = LoggerFactory.getLogger(FailoverIT.class);
-    private static final String PASSWORD = "backend-secret";
+    private static final String PASSWORD = FailoverCluster.PASSWORD;
     private static final long WRITE_PAUSE_MS = 2;
 
+    private FailoverCluster cluster;
     private Path work;
     private TestingCluster zk;
-    private final List<PgNode> databases = new ArrayList<>();
-    private final List<UnderstudyNode> nodes = new ArrayList<>();
-    /** Whether the nodes started from {@link #config} run in synchronous mode. */
-    private boolean synchronous;
+    private List<PgNode> databases;
+    private List<UnderstudyNode> nodes;
 
     @BeforeEach
     void start() throws Exception {
-        work = Files.createTempDirectory("understudy-failover-");
-        zk = new TestingCluster(3);
-        zk.start();
-        for (int i = 1; i <= 3; i++) {
-            databases.add(PgNode.start("pg" + i, 0, work.resolve("pg" + i), PASSWORD));
-        }
+        cluster = FailoverCluster.start();
+        work = cluster.work;
+        zk = cluster.zk;
+        databases = cluster.databases;
+        nodes = cluster.nodes;
     }
 
     /** Starts three nodes, each reaching ZooKeeper through the whole ensemble. */
@@ -76,43 +72,21 @@ class FailoverIT {
         startNodes(0, 3);
     }
 
-    /** Starts nodes proxy{from + 1} .. proxy{to} in this JVM. */
     private void startNodes(int from, int to) throws Exception {
-        for (int i = from; i < to; i++) {
-            nodes.add(UnderstudyNode.start(ProxyConfig.fromTree(config("proxy" + (i + 1), zk.getConnectString()))));
-        }
+        cluster.startNodes(from, to);
     }
 
     @AfterEach
     void stop() throws Exception {
-        nodes.forEach(UnderstudyNode::close);
-        databases.forEach(PgNode::close);
-        zk.close();
-        WorkDirectory.delete(work);
+        cluster.close();
     }
 
     private Map<String, Object> config(String id, String connect) {
-        Map<String, Object> tree = new LinkedHashMap<>();
-        tree.put("cluster", Map.of("name", "it", "node_id", id));
-        tree.put("listen", Map.of("host", "127.0.0.1", "port", 0));
-        tree.put("backend", Map.of("user", PgNode.BACKEND_ROLE, "password", PASSWORD));
-        tree.put("zookeeper", Map.of("connect", connect, "session_timeout_ms", 4000));
-        tree.put("cdc", Map.of("enabled", true, "database", "app", "user", PgNode.SUPERUSER, "password", ""));
-        if (synchronous) {
-            tree.put("failover", Map.of("synchronous", true));
-        }
-        List<Object> list = new ArrayList<>();
-        for (PgNode db : databases) {
-            list.add(Map.of("name", db.name(), "host", db.host(), "port", db.port(),
-                    "role", db == databases.getFirst() ? "master" : "replica"));
-        }
-        tree.put("nodes", list);
-        tree.put("users", List.of(Map.of("name", "app", "password", "app")));
-        return tree;
+        return cluster.config(id, connect);
     }
 
     private static Connection connect(UnderstudyNode node) throws SQLException {
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + node.pgPort() + "/app?socketTimeout=60", "app", "app");
+        return FailoverCluster.connect(node);
     }
 
     @Test
@@ -122,7 +96,7 @@ class FailoverIT {
 
     @Test
     void inSynchronousModeKillingTheMastersPostmasterLosesNoAcknowledgedWrite() throws Exception {
-        synchronous = true;
+        cluster.synchronous = true;
         assertEquals(0, killMasterUnderWrites(), "synchronous mode: every acknowledged write is on the new master");
     }
 
@@ -208,11 +182,11 @@ class FailoverIT {
         assertTrue(acknowledgedAfter >= 90, "writes resumed on the new master: " + acknowledgedAfter);
         log.info("failover: {} client operations failed, {} acknowledged writes lost ({} mode); the topology says"
                 + " {} captured transaction(s) were not on the new master", failed.get(), lost,
-                synchronous ? "synchronous" : "asynchronous", t.lastFailover().unconfirmed());
+                cluster.synchronous ? "synchronous" : "asynchronous", t.lastFailover().unconfirmed());
 
         Await.until(other.name() + " equals the new master", Duration.ofSeconds(120),
                 () -> checksum(other).equals(checksum(newMaster)));
-        if (synchronous) {
+        if (cluster.synchronous) {
             Set<String> onOther = rows(other);
             acknowledged.forEach((w, a) -> a.forEach(n -> assertTrue(onOther.contains(w + ":" + n),
                     "acknowledged write " + w + ":" + n + " is on the remaining replica " + other.name())));
@@ -289,12 +263,8 @@ class FailoverIT {
             s.execute("CREATE TABLE events (writer int NOT NULL, n int NOT NULL)"); // no key: a second apply would show
             s.execute("GRANT ALL ON events TO " + PgNode.BACKEND_ROLE); // the role the proxies log in as
         }
-        Path yaml = work.resolve("proxy1.yaml");
-        Files.writeString(yaml, yaml(config("proxy1", zk.getConnectString()), ""));
-        String java = ProcessHandle.current().info().command().orElse("java");
         Path log1 = work.resolve("proxy1.log");
-        Process leader = new ProcessBuilder(java, "-jar", Path.of("target", "understudy.jar").toString(), "--config",
-                yaml.toString()).redirectErrorStream(true).redirectOutput(log1.toFile()).start();
+        Process leader = startProcess(config("proxy1", zk.getConnectString()), log1);
         try {
             for (PgNode r : databases.subList(1, 3)) { // proxy1, alone, leads and captures
                 Await.until(r.name() + " is fed by proxy1's capture", Duration.ofSeconds(120), () -> {
@@ -333,6 +303,82 @@ class FailoverIT {
                     () -> checksum(r).equals(checksum(databases.getFirst())));
         }
         assertFalse(Files.readString(log1).contains(PASSWORD), "no password in proxy1's log");
+    }
+
+    @Test
+    void killingTheLeaderInTheMiddleOfAFailoverLetsTheNextLeaderFinishIt() throws Exception {
+        try (Connection m = databases.getFirst().superuserDataSource("app").getConnection(); Statement s = m.createStatement()) {
+            s.execute("CREATE TABLE events (writer int NOT NULL, n int NOT NULL, PRIMARY KEY (writer, n))");
+            s.execute("GRANT ALL ON events TO " + PgNode.BACKEND_ROLE);
+        }
+        Map<String, Object> slowDrain = config("proxy1", zk.getConnectString());
+        slowDrain.put("failover", Map.of("drain_timeout_ms", 60_000)); // its failover waits for a stalled replica
+        Path log1 = work.resolve("proxy1.log");
+        Process leader = startProcess(slowDrain, log1);
+        PgNode oldMaster = databases.getFirst();
+        PgNode stalled = databases.get(1);
+        List<Long> stalledPids = new ArrayList<>();
+        try {
+            for (PgNode r : databases.subList(1, 3)) {
+                Await.until(r.name() + " is fed by proxy1's capture", Duration.ofSeconds(120), () -> {
+                    assertTrue(leader.isAlive(), "proxy1 exited: " + Files.readString(log1));
+                    return count(r, "events") == 0;
+                });
+            }
+            startNodes(1, 3);
+            AtomicBoolean running = new AtomicBoolean(true);
+            Set<Integer> acknowledged = ConcurrentHashMap.newKeySet();
+            AtomicInteger failed = new AtomicInteger();
+            Thread writer = Thread.ofPlatform().start(() -> write(nodes.getFirst(), 0, running, acknowledged, failed));
+            Await.until("writes reach the replicas", Duration.ofSeconds(60), () -> count(databases.get(2), "events") >= 100);
+
+            stalledPids.add(stalled.postmasterPid());
+            ProcessHandle.of(stalled.postmasterPid()).orElseThrow().descendants().forEach(p -> stalledPids.add(p.pid()));
+            signal("STOP", stalledPids); // its applier stalls: the failover's drain waits for it
+            new ProcessBuilder("kill", "-9", Long.toString(oldMaster.postmasterPid())).inheritIO().start().waitFor();
+            UnderstudyNode observer = nodes.getFirst();
+            Await.until("proxy1 started a failover (the topology is held at a new epoch)", Duration.ofSeconds(60), () -> {
+                ClusterTopology t = observer.coordinator().clusterTopology();
+                return t.held() && t.epoch() > 1;
+            });
+            leader.toHandle().destroyForcibly(); // SIGKILL in the middle of the failover
+            assertTrue(leader.waitFor(30, TimeUnit.SECONDS));
+            assertTrue(observer.coordinator().clusterTopology().held(), "proxy1 died before finishing");
+            signal("CONT", stalledPids);
+            stalledPids.clear();
+
+            for (UnderstudyNode n : nodes) {
+                Await.until(n.coordinator().id() + " routes writes to a new master", Duration.ofSeconds(60),
+                        () -> !n.topology().writesHeld() && !n.topology().master().name().equals(oldMaster.name()));
+            }
+            assertTrue(nodes.stream().anyMatch(n -> n.coordinator().isLeader()), "another node leads");
+            int atRelease = acknowledged.size();
+            Await.until("writes go on", Duration.ofSeconds(60), () -> acknowledged.size() >= atRelease + 100);
+            running.set(false);
+            writer.join(Duration.ofSeconds(60));
+        } finally {
+            if (!stalledPids.isEmpty()) {
+                signal("CONT", stalledPids);
+            }
+            leader.toHandle().destroyForcibly();
+        }
+        ClusterTopology t = nodes.getFirst().coordinator().clusterTopology();
+        assertEquals(oldMaster.name(), t.lastFailover().from(), "the failover is recorded: " + t);
+        assertEquals(ClusterTopology.STALE, t.replica(oldMaster.name()).orElseThrow().state(), "the old master is stale: " + t);
+        PgNode newMaster = databases.stream().filter(d -> d.name().equals(t.master())).findFirst().orElseThrow();
+        PgNode other = databases.stream().filter(d -> d != newMaster && d != oldMaster).findFirst().orElseThrow();
+        Await.until(other.name() + " equals the new master", Duration.ofSeconds(120),
+                () -> checksum(other).equals(checksum(newMaster)));
+    }
+
+    /** Starts a node from the jar in a process of its own, configured by {@code tree}, its output in {@code log}. */
+    private Process startProcess(Map<String, Object> tree, Path log) throws Exception {
+        String id = (String) ((Map<?, ?>) tree.get("cluster")).get("node_id");
+        Path yaml = work.resolve(id + ".yaml");
+        Files.writeString(yaml, yaml(tree, ""));
+        String java = ProcessHandle.current().info().command().orElse("java");
+        return new ProcessBuilder(java, "-jar", Path.of("target", "understudy.jar").toString(), "--config",
+                yaml.toString()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 
     /** The configuration tree as YAML (mappings, lists of mappings, scalars), indented by {@code indent}. */

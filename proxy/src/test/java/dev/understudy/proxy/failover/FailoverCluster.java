@@ -1,0 +1,97 @@
+package dev.understudy.proxy.failover;
+
+import dev.understudy.proxy.UnderstudyNode;
+import dev.understudy.proxy.config.ProxyConfig;
+import dev.understudy.proxy.demo.PgNode;
+import dev.understudy.proxy.demo.WorkDirectory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.curator.test.TestingCluster;
+
+/**
+ * What the failover tests and benchmark run on: a three-server ZooKeeper ensemble (curator-test),
+ * three embedded PostgreSQL servers (pg1 the configured master, pg2 and pg3 its replicas, kept in
+ * sync by change data capture), and the Understudy nodes started over them.
+ */
+final class FailoverCluster implements AutoCloseable {
+
+    static final String PASSWORD = "backend-secret";
+
+    final Path work;
+    final TestingCluster zk;
+    final List<PgNode> databases = new ArrayList<>();
+    final List<UnderstudyNode> nodes = new ArrayList<>();
+    /** Whether nodes configured from now on run in synchronous mode. */
+    boolean synchronous;
+
+    private FailoverCluster(Path work, TestingCluster zk) {
+        this.work = work;
+        this.zk = zk;
+    }
+
+    static FailoverCluster start() throws Exception {
+        FailoverCluster c = new FailoverCluster(Files.createTempDirectory("understudy-failover-"), new TestingCluster(3));
+        try {
+            c.zk.start();
+            for (int i = 1; i <= 3; i++) {
+                c.databases.add(PgNode.start("pg" + i, 0, c.work.resolve("pg" + i), PASSWORD));
+            }
+        } catch (Exception | Error e) {
+            c.close();
+            throw e;
+        }
+        return c;
+    }
+
+    /** Starts nodes proxy{from + 1} .. proxy{to} in this JVM, each reaching ZooKeeper through the whole ensemble. */
+    void startNodes(int from, int to) throws Exception {
+        for (int i = from; i < to; i++) {
+            nodes.add(UnderstudyNode.start(ProxyConfig.fromTree(config("proxy" + (i + 1), zk.getConnectString()))));
+        }
+    }
+
+    /** Node {@code id}'s configuration, reaching ZooKeeper at {@code connect}. */
+    Map<String, Object> config(String id, String connect) {
+        Map<String, Object> tree = new LinkedHashMap<>();
+        tree.put("cluster", Map.of("name", "it", "node_id", id));
+        tree.put("listen", Map.of("host", "127.0.0.1", "port", 0));
+        tree.put("backend", Map.of("user", PgNode.BACKEND_ROLE, "password", PASSWORD));
+        tree.put("zookeeper", Map.of("connect", connect, "session_timeout_ms", 4000));
+        tree.put("cdc", Map.of("enabled", true, "database", "app", "user", PgNode.SUPERUSER, "password", ""));
+        if (synchronous) {
+            tree.put("failover", Map.of("synchronous", true));
+        }
+        List<Object> list = new ArrayList<>();
+        for (PgNode db : databases) {
+            list.add(Map.of("name", db.name(), "host", db.host(), "port", db.port(),
+                    "role", db == databases.getFirst() ? "master" : "replica"));
+        }
+        tree.put("nodes", list);
+        tree.put("users", List.of(Map.of("name", "app", "password", "app")));
+        return tree;
+    }
+
+    /** A pgjdbc connection through {@code node} as the application user. */
+    static Connection connect(UnderstudyNode node) throws SQLException {
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + node.pgPort() + "/app?socketTimeout=60", "app", "app");
+    }
+
+    PgNode database(String name) {
+        return databases.stream().filter(d -> d.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    @Override
+    public void close() throws Exception {
+        nodes.forEach(UnderstudyNode::close);
+        databases.forEach(PgNode::close);
+        zk.close();
+        WorkDirectory.delete(work);
+    }
+}
