@@ -94,6 +94,9 @@ final class Applier implements AutoCloseable {
         hikari.setConnectionTimeout(RETRY.toMillis() * 4);
         hikari.setInitializationFailTimeout(-1); // a replica that is down at start is no error: it is retried
         hikari.setConnectionInitSql("SET session_replication_role = replica");
+        // a former master rejoining as a replica stays fenced (read only) for everyone but its
+        // applier; set at login, since the init statement already begins a transaction
+        hikari.addDataSourceProperty("options", "-c default_transaction_read_only=off");
         hikari.addDataSourceProperty("ApplicationName", "understudy-applier");
         this.pool = new HikariDataSource(hikari);
         this.thread = Thread.ofPlatform().name("applier-" + target.name()).daemon().unstarted(this::run);

@@ -95,6 +95,32 @@ public final class Promotion {
                 : "after a seed from the new master (it had not applied what the new master had)");
     }
 
+    /**
+     * Readies a fenced former master to return as a replica: its replication slot, left from its
+     * time as master, is dropped (it would keep WAL forever), and it records a position of nothing,
+     * so that its applier seeds it again from the current master. The seed replaces its contents:
+     * whatever it took that never reached the new master is gone then. It stays fenced (read only)
+     * for every session but the applier's.
+     */
+    public static void rejoin(ReplicaTarget r, String slot, String stream) throws SQLException {
+        try (Connection c = connect(r); Statement s = c.createStatement()) {
+            s.execute("SET default_transaction_read_only = off"); // this session only: the fence stays
+            try (PreparedStatement ps = c.prepareStatement("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+                    + " WHERE slot_name = ? AND NOT active")) {
+                ps.setString(1, slot);
+                ps.execute();
+            }
+            AppliedPosition.create(c);
+            try (PreparedStatement ps = c.prepareStatement(AppliedPosition.SEEDED)) {
+                ps.setString(1, stream);
+                ps.setLong(2, NOTHING);
+                ps.setString(3, null); // in no master's stream
+                ps.executeUpdate();
+            }
+        }
+        log.info("former master {} readied to rejoin as a replica: slot {} dropped, it will be seeded again", r.name(), slot);
+    }
+
     private static Connection connect(ReplicaTarget r) throws SQLException {
         return CdcConfig.connect(r.jdbcUrl(), r.user(), r.password(), "understudy-failover", "connectTimeout", "2",
                 "socketTimeout", "30");

@@ -96,6 +96,12 @@ public enum ConfigKey {
                     + " with a WARNING (SQLSTATE 01000) and the node stops waiting (degraded, logged) until a"
                     + " replica has caught up again, as MySQL's semi-synchronous replication does. 0: commits"
                     + " wait without limit, never acknowledged before a replica has them."),
+    FAILOVER_AUTO_REJOIN("failover.auto_rejoin", "false", Parsers.bool(),
+            "Whether a former master that is back (fenced read-only by the leader the moment it is found up)"
+                    + " returns as a replica by itself: its slot dropped, its contents replaced by a seed from the"
+                    + " current master, then it serves reads. Writes it took that never reached the new master"
+                    + " (asynchronous mode) are gone then; false keeps it fenced and out of use until an operator"
+                    + " acts, as MaxScale's auto_rejoin does by default."),
 
     ROUTING_REPLICA_READS("routing.replica_reads", "true", Parsers.bool(),
             "Whether reads may go to replicas. false sends every statement to the master (the demo cluster"

@@ -7,10 +7,11 @@ import java.util.Objects;
  * The {@code failover} section: whether the leader fails a dead master over, how long proxies
  * hold writes while it does, how long the replicas get to apply what was captured, and whether a
  * proxy cut off from ZooKeeper keeps serving reads; whether a commit waits for a replica
- * (synchronous mode), and for how long ({@link Duration#ZERO}: no limit).
+ * (synchronous mode), and for how long ({@link Duration#ZERO}: no limit); whether a former master
+ * that is back rejoins as a re-seeded replica.
  */
 public record FailoverConfig(boolean enabled, Duration writeHold, Duration drainTimeout, boolean readsWithoutZooKeeper,
-                             boolean synchronous, Duration syncTimeout) {
+                             boolean synchronous, Duration syncTimeout, boolean autoRejoin) {
 
     public FailoverConfig {
         Objects.requireNonNull(writeHold, "writeHold");
@@ -21,6 +22,6 @@ public record FailoverConfig(boolean enabled, Duration writeHold, Duration drain
     /** The defaults of {@link ConfigKey}. */
     public static FailoverConfig defaults() {
         return new FailoverConfig(true, Duration.ofMillis(10_000), Duration.ofMillis(5_000), true, false,
-                Duration.ofMillis(10_000));
+                Duration.ofMillis(10_000), false);
     }
 }

@@ -133,6 +133,7 @@ public record ProxyConfig(
         put(out, ConfigKey.FAILOVER_READS_WITHOUT_ZOOKEEPER, failover.readsWithoutZooKeeper());
         put(out, ConfigKey.FAILOVER_SYNCHRONOUS, failover.synchronous());
         put(out, ConfigKey.FAILOVER_SYNC_TIMEOUT_MS, failover.syncTimeout().toMillis());
+        put(out, ConfigKey.FAILOVER_AUTO_REJOIN, failover.autoRejoin());
         put(out, ConfigKey.ROUTING_REPLICA_READS, routing.replicaReads());
         put(out, ConfigKey.ROUTING_BALANCE, routing.balance().configName());
         put(out, ConfigKey.ROUTING_CONSISTENCY, routing.consistency().configName());

@@ -112,6 +112,31 @@ public final class PgNode implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts a node again on the data directory an earlier {@link #start} made, after it stopped or
+     * was killed (crash recovery runs): same roles, data and settings ({@code ALTER SYSTEM}
+     * included), on {@code port}. Its earlier node must be closed first (it holds the directory).
+     */
+    public static PgNode reopen(String name, int port, Path dataDir) throws IOException {
+        requireText(name, "name");
+        Path dir = Objects.requireNonNull(dataDir, "dataDir").toAbsolutePath().normalize();
+        if (!Files.exists(dir.resolve("postgresql.conf"))) {
+            throw new IOException(dir + " holds no PostgreSQL data directory to start again");
+        }
+        long began = System.nanoTime();
+        EmbeddedPostgres postgres = startEmbedded(dir, port, DEFAULT_MAX_CONNECTIONS);
+        try {
+            awaitPgCtl(postgres.getProcess());
+            ProcessHandle postmaster = PgDataDirectory.readPostmaster(dir, postgres.getPort());
+            LOG.info("demo: {} PostgreSQL started again on {}:{} (postmaster pid {}) in {} ms", name, HOST, port,
+                    postmaster.pid(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
+            return new PgNode(name, dir, postgres, postmaster);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(postgres);
+            throw e;
+        }
+    }
+
     private static EmbeddedPostgres startEmbedded(Path dir, int port, int maxConnections) throws IOException {
         try {
             return EmbeddedPostgres.builder()

@@ -92,7 +92,7 @@ final class LeaderDuties {
         }
         ensureCapture(t);
         markSeeded(v);
-        fenceFormerMasters(t);
+        formerMasters(v);
     }
 
     /** Stops what only a leader does (this node no longer leads, or is closing). */
@@ -273,13 +273,41 @@ final class LeaderDuties {
         }
     }
 
-    /** Fences each former master that its health checks find up again, once. */
-    private void fenceFormerMasters(ClusterTopology t) {
+    /**
+     * Fences each former master that its health checks find up again, once; then, with
+     * {@code failover.auto_rejoin}, readies it to return as a replica and marks it for re-seeding
+     * (one per round: each is a compare-and-set of the topology).
+     */
+    private void formerMasters(TopologyStore.Versioned v) throws Exception {
+        ClusterTopology t = v.topology();
         for (Replica r : t.replicas()) {
             DatabaseNode node = nodes.get(r.name());
-            if (ClusterTopology.STALE.equals(r.state()) && node != null && node.available() && !fenced.contains(r.name())) {
-                fence(r.name());
+            if (!ClusterTopology.STALE.equals(r.state()) || node == null || !node.available()) {
+                continue;
             }
+            if (!fenced.contains(r.name())) {
+                fence(r.name());
+            } else if (config.failover().autoRejoin() && config.cdc().enabled()) {
+                rejoin(v, r.name());
+                return;
+            }
+        }
+    }
+
+    /** Turns fenced former master {@code name} into a replica that its applier seeds again. */
+    private void rejoin(TopologyStore.Versioned v, String name) throws Exception {
+        try {
+            Promotion.rejoin(cdc.target(name), config.cdc().slot(), cdc.stream());
+        } catch (SQLException e) {
+            waiting("former master " + name + " cannot rejoin yet: " + e.getMessage());
+            return;
+        }
+        ClusterTopology t = v.topology();
+        List<Replica> next = t.replicas().stream()
+                .map(r -> r.name().equals(name) ? new Replica(name, ClusterTopology.RESEED) : r).toList();
+        if (store.compareAndSet(v, new ClusterTopology(t.epoch(), t.master(), next, false, t.lastFailover()))) {
+            log.warn("former master {} rejoins as a replica (failover.auto_rejoin): a seed from {} replaces its contents",
+                    name, t.master());
         }
     }
 

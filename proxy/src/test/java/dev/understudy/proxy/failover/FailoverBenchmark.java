@@ -83,7 +83,9 @@ public final class FailoverBenchmark {
 
     private static Run run(boolean synchronous) throws Exception {
         try (FailoverCluster cluster = FailoverCluster.start()) {
-            cluster.synchronous = synchronous;
+            if (synchronous) {
+                cluster.failover.put("synchronous", true);
+            }
             cluster.startNodes(0, 3);
             PgNode master = cluster.databases.getFirst();
             try (Connection c = FailoverCluster.connect(cluster.nodes.getFirst()); Statement s = c.createStatement()) {

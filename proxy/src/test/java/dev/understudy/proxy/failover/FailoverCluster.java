@@ -28,8 +28,8 @@ final class FailoverCluster implements AutoCloseable {
     final TestingCluster zk;
     final List<PgNode> databases = new ArrayList<>();
     final List<UnderstudyNode> nodes = new ArrayList<>();
-    /** Whether nodes configured from now on run in synchronous mode. */
-    boolean synchronous;
+    /** The {@code failover} section of nodes configured from now on (empty: the defaults). */
+    final Map<String, Object> failover = new LinkedHashMap<>();
 
     private FailoverCluster(Path work, TestingCluster zk) {
         this.work = work;
@@ -65,8 +65,8 @@ final class FailoverCluster implements AutoCloseable {
         tree.put("backend", Map.of("user", PgNode.BACKEND_ROLE, "password", PASSWORD));
         tree.put("zookeeper", Map.of("connect", connect, "session_timeout_ms", 4000));
         tree.put("cdc", Map.of("enabled", true, "database", "app", "user", PgNode.SUPERUSER, "password", ""));
-        if (synchronous) {
-            tree.put("failover", Map.of("synchronous", true));
+        if (!failover.isEmpty()) {
+            tree.put("failover", Map.copyOf(failover));
         }
         List<Object> list = new ArrayList<>();
         for (PgNode db : databases) {
@@ -81,6 +81,23 @@ final class FailoverCluster implements AutoCloseable {
     /** A pgjdbc connection through {@code node} as the application user. */
     static Connection connect(UnderstudyNode node) throws SQLException {
         return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + node.pgPort() + "/app?socketTimeout=60", "app", "app");
+    }
+
+    /** Whether nodes configured from now on run in synchronous mode. */
+    boolean synchronous() {
+        return Boolean.TRUE.equals(failover.get("synchronous"));
+    }
+
+    /**
+     * Starts database {@code name} again on its data directory, after it was killed: the node
+     * replaced in {@link #databases}, same port, same data as the crash left it.
+     */
+    PgNode restart(String name) throws Exception {
+        PgNode old = database(name);
+        old.close(); // releases its data directory (the server is gone already)
+        PgNode again = PgNode.reopen(name, old.port(), old.dataDirectory());
+        databases.set(databases.indexOf(old), again);
+        return again;
     }
 
     PgNode database(String name) {

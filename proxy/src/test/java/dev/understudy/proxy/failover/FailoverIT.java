@@ -96,7 +96,7 @@ class FailoverIT {
 
     @Test
     void inSynchronousModeKillingTheMastersPostmasterLosesNoAcknowledgedWrite() throws Exception {
-        cluster.synchronous = true;
+        cluster.failover.put("synchronous", true);
         assertEquals(0, killMasterUnderWrites(), "synchronous mode: every acknowledged write is on the new master");
     }
 
@@ -182,11 +182,11 @@ class FailoverIT {
         assertTrue(acknowledgedAfter >= 90, "writes resumed on the new master: " + acknowledgedAfter);
         log.info("failover: {} client operations failed, {} acknowledged writes lost ({} mode); the topology says"
                 + " {} captured transaction(s) were not on the new master", failed.get(), lost,
-                cluster.synchronous ? "synchronous" : "asynchronous", t.lastFailover().unconfirmed());
+                cluster.synchronous() ? "synchronous" : "asynchronous", t.lastFailover().unconfirmed());
 
         Await.until(other.name() + " equals the new master", Duration.ofSeconds(120),
                 () -> checksum(other).equals(checksum(newMaster)));
-        if (cluster.synchronous) {
+        if (cluster.synchronous()) {
             Set<String> onOther = rows(other);
             acknowledged.forEach((w, a) -> a.forEach(n -> assertTrue(onOther.contains(w + ":" + n),
                     "acknowledged write " + w + ":" + n + " is on the remaining replica " + other.name())));
@@ -369,6 +369,99 @@ class FailoverIT {
         PgNode other = databases.stream().filter(d -> d != newMaster && d != oldMaster).findFirst().orElseThrow();
         Await.until(other.name() + " equals the new master", Duration.ofSeconds(120),
                 () -> checksum(other).equals(checksum(newMaster)));
+    }
+
+    @Test
+    void anOldMasterStartedAgainIsFencedAndGetsNoWrites() throws Exception {
+        PgNode old = killMasterAndFailOver();
+        PgNode back = cluster.restart(old.name());
+        Await.until("the leader fences " + old.name() + " once it is up", Duration.ofSeconds(60), () -> fenced(back));
+        try (Connection c = connect(nodes.get(1))) {
+            for (int k = 21; k <= 40; k++) {
+                insert(c, k);
+            }
+        }
+        Thread.sleep(Duration.ofSeconds(2)); // several health intervals with the old master up
+        assertEquals("1,20,20", keys(back), "nothing reached the old master after the failover");
+        assertEquals("1,40,40", keys(cluster.database(nodes.getFirst().topology().master().name())));
+        assertEquals(ClusterTopology.STALE, nodes.getFirst().coordinator().clusterTopology().replica(old.name())
+                .orElseThrow().state(), "without failover.auto_rejoin it stays out of use");
+        for (UnderstudyNode n : nodes) {
+            assertTrue(n.topology().replicas().stream().noneMatch(r -> r.name().equals(old.name())),
+                    "no reads go to it either, at " + n.coordinator().id());
+        }
+    }
+
+    @Test
+    void withAutoRejoinAnOldMasterStartedAgainReturnsAsAReseededReplica() throws Exception {
+        cluster.failover.put("auto_rejoin", true);
+        PgNode old = killMasterAndFailOver();
+        try (Connection c = connect(nodes.get(1))) {
+            for (int k = 21; k <= 40; k++) {
+                insert(c, k);
+            }
+        }
+        PgNode back = cluster.restart(old.name());
+        Await.until(old.name() + " rejoins and streams", Duration.ofSeconds(120), () -> ClusterTopology.STREAMING.equals(
+                nodes.getFirst().coordinator().clusterTopology().replica(old.name()).orElseThrow().state()));
+        PgNode master = cluster.database(nodes.getFirst().topology().master().name());
+        try (Connection c = connect(nodes.get(2))) {
+            insert(c, 41);
+        }
+        Await.until(old.name() + " equals the new master", Duration.ofSeconds(60),
+                () -> keys(back).equals("1,41,41") && keys(master).equals("1,41,41"));
+        assertTrue(fenced(back), "still read only for every session but its applier's");
+        try (Connection c = back.superuserDataSource("app").getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_replication_slots")) {
+            rs.next();
+            assertEquals(0, rs.getInt(1), "its slot from its time as master is gone (it would keep WAL forever)");
+        }
+    }
+
+    /**
+     * Starts the nodes, writes keys 1-20 through a proxy, kills the master's postmaster and waits
+     * until every node routes writes to a new master; returns the old master.
+     */
+    private PgNode killMasterAndFailOver() throws Exception {
+        startNodes();
+        try (Connection c = connect(nodes.getFirst()); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE kv (k int PRIMARY KEY, v text)");
+            for (int k = 1; k <= 20; k++) {
+                insert(c, k);
+            }
+        }
+        for (PgNode r : databases.subList(1, 3)) {
+            Await.until(r.name() + " has the rows", Duration.ofSeconds(60), () -> count(r, "kv") == 20);
+        }
+        PgNode old = databases.getFirst();
+        new ProcessBuilder("kill", "-9", Long.toString(old.postmasterPid())).inheritIO().start().waitFor();
+        for (UnderstudyNode n : nodes) {
+            Await.until(n.coordinator().id() + " routes writes to a new master", Duration.ofSeconds(60),
+                    () -> !n.topology().writesHeld() && !n.topology().master().name().equals(old.name()));
+        }
+        return old;
+    }
+
+    /** Whether new transactions on {@code db} are read only (the fence). */
+    private static boolean fenced(PgNode db) throws SQLException {
+        try (Connection c = db.superuserDataSource("app").getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SHOW default_transaction_read_only")) {
+            rs.next();
+            return rs.getString(1).equals("on");
+        } catch (SQLException e) {
+            return false; // not up yet
+        }
+    }
+
+    /** "min,max,count" of table kv's keys on {@code db}. */
+    private static String keys(PgNode db) throws SQLException {
+        try (Connection c = db.superuserDataSource("app").getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT min(k) || ',' || max(k) || ',' || count(*) FROM kv")) {
+            rs.next();
+            return rs.getString(1);
+        } catch (SQLException e) {
+            return e.getMessage(); // not up, or not seeded yet
+        }
     }
 
     /** Starts a node from the jar in a process of its own, configured by {@code tree}, its output in {@code log}. */
