@@ -10,7 +10,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -122,7 +121,7 @@ public final class FailoverBenchmark {
             }
             long firstOnNew = acks.stream().filter(a -> a.port() == newMaster.port() && a.at() > killedAt)
                     .mapToLong(Ack::at).min().orElseThrow();
-            Set<String> present = rows(newMaster);
+            Set<String> present = FailoverCluster.rows(newMaster);
             int lost = (int) acks.stream().filter(a -> !present.contains(a.writer() + ":" + a.n())).count();
             return new Run((firstOnNew - killedAt) / 1e6, failed.get() - failedBefore, lost,
                     median(steady.stream().map(ns -> ns / 1e6).toList()), direct);
@@ -182,17 +181,6 @@ public final class FailoverBenchmark {
             }
         }
         closeQuietly(c);
-    }
-
-    private static Set<String> rows(PgNode db) throws SQLException {
-        Set<String> out = new HashSet<>();
-        try (Connection c = db.superuserDataSource("app").getConnection(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT writer, n FROM events")) {
-            while (rs.next()) {
-                out.add(rs.getInt(1) + ":" + rs.getInt(2));
-            }
-        }
-        return out;
     }
 
     private static void await(BooleanSupplier condition, Duration timeout, String what) throws InterruptedException {

@@ -8,11 +8,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.curator.test.TestingCluster;
 
 /**
@@ -98,6 +102,18 @@ final class FailoverCluster implements AutoCloseable {
         PgNode again = PgNode.reopen(name, old.port(), old.dataDirectory());
         databases.set(databases.indexOf(old), again);
         return again;
+    }
+
+    /** Table events' rows on {@code db}, as "writer:n". */
+    static Set<String> rows(PgNode db) throws SQLException {
+        Set<String> out = new HashSet<>();
+        try (Connection c = db.superuserDataSource("app").getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT writer, n FROM events")) {
+            while (rs.next()) {
+                out.add(rs.getInt(1) + ":" + rs.getInt(2));
+            }
+        }
+        return out;
     }
 
     PgNode database(String name) {

@@ -21,7 +21,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -164,7 +163,7 @@ class FailoverIT {
         PgNode other = databases.stream().filter(d -> d != newMaster && d != oldMaster).findFirst().orElseThrow();
         assertNotEquals(oldMaster, newMaster);
 
-        Set<String> onNewMaster = rows(newMaster);
+        Set<String> onNewMaster = FailoverCluster.rows(newMaster);
         int lost = 0;
         int acknowledgedAfter = 0;
         for (Map.Entry<Integer, Set<Integer>> e : acknowledged.entrySet()) {
@@ -187,7 +186,7 @@ class FailoverIT {
         Await.until(other.name() + " equals the new master", Duration.ofSeconds(120),
                 () -> checksum(other).equals(checksum(newMaster)));
         if (cluster.synchronous()) {
-            Set<String> onOther = rows(other);
+            Set<String> onOther = FailoverCluster.rows(other);
             acknowledged.forEach((w, a) -> a.forEach(n -> assertTrue(onOther.contains(w + ":" + n),
                     "acknowledged write " + w + ":" + n + " is on the remaining replica " + other.name())));
         }
@@ -564,17 +563,6 @@ class FailoverIT {
         } catch (SQLException e) {
             return -1;
         }
-    }
-
-    private static Set<String> rows(PgNode db) throws SQLException {
-        Set<String> out = new HashSet<>();
-        try (Connection c = db.superuserDataSource("app").getConnection(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT writer, n FROM events")) {
-            while (rs.next()) {
-                out.add(rs.getInt(1) + ":" + rs.getInt(2));
-            }
-        }
-        return out;
     }
 
     private static String checksum(PgNode db) throws SQLException {
