@@ -1,6 +1,7 @@
 package dev.understudy.election;
 
 import java.io.IOException;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -8,6 +9,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
+import org.apache.curator.framework.recipes.leader.Participant;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.ConnectionStateListener;
 import org.slf4j.Logger;
@@ -82,6 +84,16 @@ public final class Leadership implements AutoCloseable {
 
     public String id() {
         return id;
+    }
+
+    /** The id of the node that holds the latch, as ZooKeeper says now; empty when none does (or it cannot tell). */
+    public Optional<String> leaderId() {
+        try {
+            Participant leader = latch.getLeader();
+            return leader.isLeader() ? Optional.of(leader.getId()) : Optional.empty();
+        } catch (Exception e) {
+            return Optional.empty();
+        }
     }
 
     /** Runs {@code task} on the events thread; dropped once the leadership is closed. */

@@ -44,10 +44,11 @@ final class DemoConfig {
                 Understudy demo cluster is running: ZooKeeper, master pg1, replicas pg2 and pg3, proxy on 127.0.0.1:%1$d.
                   psql:  PGPASSWORD=app psql "host=127.0.0.1 port=%1$d user=app dbname=app"
                   JDBC:  jdbc:postgresql://127.0.0.1:%1$d/app?user=app&password=app
-                  admin: PGPASSWORD=admin psql "host=127.0.0.1 port=%1$d user=admin dbname=app"
+                  admin: PGPASSWORD=admin psql "host=127.0.0.1 port=%1$d user=admin dbname=understudy"
                   metrics: curl -s http://127.0.0.1:%2$d/metrics | grep understudy_
                   failover: kill -9 %3$d
                 Writes go to pg1; change data capture copies them to pg2 and pg3, which serve the reads.
+                The admin console answers SHOW CLUSTER, SHOW REPLICATION, SHOW PROXIES, SHOW SESSIONS, SHOW STATS.
                 The failover command kills pg1's postmaster: within about a second a replica is promoted and
                 writes go there (psql: SELECT inet_server_port(); metrics: understudy_node_master). See docs/failover.md.
                 Press Ctrl-C to stop.

@@ -16,6 +16,8 @@ public final class ProxyException extends Exception {
         FEATURE_NOT_SUPPORTED,
         /** Wrong password or unknown user. */
         AUTHENTICATION_FAILED,
+        /** The user may not do this (the admin console without the admin role). */
+        INSUFFICIENT_PRIVILEGE,
         /** The startup message lacks something required, such as the user name. */
         INVALID_AUTHORIZATION,
         /** More client sessions than the configured maximum. */

@@ -1,6 +1,7 @@
 package dev.understudy.proxy;
 
 import dev.understudy.election.EmbeddedZooKeeper;
+import dev.understudy.proxy.admin.ClusterAdmin;
 import dev.understudy.proxy.backend.BackendConnection;
 import dev.understudy.proxy.cluster.CurrentTopology;
 import dev.understudy.proxy.cluster.DatabaseNode;
@@ -86,15 +87,17 @@ public final class UnderstudyNode implements AutoCloseable {
                 : null;
         Map<String, Consistency> userConsistency = new HashMap<>();
         config.users().forEach(u -> u.consistency().ifPresent(c -> userConsistency.put(u.name(), c)));
+        Started started = new Started(); // closed here on failure, by the node's close otherwise
+        SessionRegistry registry = new SessionRegistry(config.maxConnections());
         SessionEnvironment env = new SessionEnvironment(credentials, config.authMethod(), config.maxMessageBytes(),
-                AUTHENTICATION_TIMEOUT, tls, new SessionRegistry(config.maxConnections()), topology,
+                AUTHENTICATION_TIMEOUT, tls, registry, topology,
                 config.failover().writeHold(), config.routing().replicaReads() && !config.replicas().isEmpty(),
                 new ReplicaSelector(config.routing().balance(), config.routing().maxReplicaLag()),
                 new ClassificationCache(CLASSIFICATION_CACHE),
                 new FunctionCatalog(database -> readFunctions(topology.get().master(), database)),
                 config.routing().consistency(), Map.copyOf(userConsistency),
-                synchronous == null ? CommitGate.NONE : synchronous);
-        Started started = new Started(); // closed here on failure, by the node's close otherwise
+                synchronous == null ? CommitGate.NONE : synchronous, config.adminDatabase(),
+                new ClusterAdmin(() -> started.coordinator, nodes, registry));
         started.synchronous = synchronous;
         try {
             String connect = config.zookeeperConnect();
@@ -150,7 +153,7 @@ public final class UnderstudyNode implements AutoCloseable {
         NodeMetrics metrics;
         MetricsServer metricsServer;
         PgServer pg;
-        Coordinator coordinator;
+        volatile Coordinator coordinator; // read by admin statements on session threads
         SynchronousCommits synchronous;
 
         @Override

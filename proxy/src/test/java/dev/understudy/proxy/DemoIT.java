@@ -52,8 +52,10 @@ class DemoIT {
             String jdbc = null;
             String metrics = null;
             String failover = null;
+            String admin = null;
             long deadline = System.nanoTime() + Await.scaled(Duration.ofSeconds(120)).toNanos();
-            while ((psql == null || jdbc == null || metrics == null || failover == null) && System.nanoTime() < deadline) {
+            while ((psql == null || jdbc == null || metrics == null || failover == null || admin == null)
+                    && System.nanoTime() < deadline) {
                 String line = lines.poll(1, TimeUnit.SECONDS);
                 if (line == null) {
                     assertTrue(demo.isAlive(), "the demo exited early:\n" + all);
@@ -66,6 +68,8 @@ class DemoIT {
                     jdbc = line.trim().substring("JDBC:".length()).trim();
                 } else if (line.trim().startsWith("metrics:")) {
                     metrics = line.trim().substring("metrics:".length()).trim();
+                } else if (line.trim().startsWith("admin:")) {
+                    admin = line.trim().substring("admin:".length()).trim();
                 } else if (line.trim().startsWith("failover:")) {
                     failover = line.trim().substring("failover:".length()).trim();
                 }
@@ -74,6 +78,7 @@ class DemoIT {
             assertNotNull(psql, "the demo printed a psql command:\n" + all);
             assertNotNull(metrics, "the demo printed a metrics command:\n" + all);
             assertNotNull(failover, "the demo printed a failover command:\n" + all);
+            assertNotNull(admin, "the demo printed an admin console command:\n" + all);
             assertFalse(demoPostmasters().isEmpty(), "the demo runs PostgreSQL servers");
 
             try (Connection c = DriverManager.getConnection(jdbc);
@@ -91,6 +96,10 @@ class DemoIT {
             assertEquals(0, scraped.exitCode(), scraped.output());
             assertTrue(scraped.output().contains("understudy_cdc_replica_state{node=\"pg2\",state=\"streaming\"} 1"),
                     scraped.output());
+            PgTools.Result cluster = PgTools.run(List.of("bash", "-c", admin + " -X -A -t -c 'SHOW CLUSTER'"), "not-used",
+                    Duration.ofSeconds(60), psqlDir);
+            assertEquals(0, cluster.exitCode(), cluster.output());
+            assertTrue(cluster.output().contains("pg1|127.0.0.1:"), cluster.output());
             assertTheFailoverCommandMovesWritesToAReplica(jdbc, failover);
         } finally {
             demo.destroy(); // SIGTERM

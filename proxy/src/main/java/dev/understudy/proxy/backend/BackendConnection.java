@@ -208,6 +208,7 @@ public final class BackendConnection implements AutoCloseable {
                     case ErrorResponse m -> throw new BackendRefusedException(target.nodeName(), m);
                     case NoticeResponse m -> { }
                     case NegotiateProtocolVersion m -> { }
+                    default -> throw refused("sent " + message.getClass().getSimpleName() + " during the login");
                 }
             } catch (AuthException e) {
                 throw refused("failed SCRAM authentication: " + e.getMessage());

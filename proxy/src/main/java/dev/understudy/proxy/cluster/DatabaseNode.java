@@ -20,6 +20,8 @@ public final class DatabaseNode implements ReplicaSelector.Candidate {
     private final LongAdder failures = new LongAdder();
     private final LongAdder resent = new LongAdder();
     private final AtomicInteger outstanding = new AtomicInteger();
+    private final LongAdder answeredUnits = new LongAdder();
+    private final LongAdder answerNanos = new LongAdder();
     private final NodeHealth health = new NodeHealth();
 
     public DatabaseNode(BackendConnection.Target target, int weight) {
@@ -54,6 +56,19 @@ public final class DatabaseNode implements ReplicaSelector.Candidate {
     /** A unit sent here was answered (or its connection is gone). */
     public void answered() {
         outstanding.decrementAndGet();
+    }
+
+    /** A unit sent here was answered, {@code nanos} after it was sent (its ReadyForQuery reached the client). */
+    public void answered(long nanos) {
+        answered();
+        answeredUnits.increment();
+        answerNanos.add(nanos);
+    }
+
+    /** Mean time from sending a unit here to its answer, in milliseconds; NaN before any. */
+    public double averageLatencyMillis() {
+        long units = answeredUnits.sum();
+        return units == 0 ? Double.NaN : answerNanos.sum() / 1e6 / units;
     }
 
     /** A session lost its connection to this node, or could not open one. */

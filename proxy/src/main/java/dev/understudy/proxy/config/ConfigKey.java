@@ -28,6 +28,10 @@ public enum ConfigKey {
     LISTEN_MAX_MESSAGE_BYTES("listen.max_message_bytes", "134217728", Parsers.intBetween(16384, Integer.MAX_VALUE),
             "Largest protocol message accepted, in bytes (128 MiB by default); a frame declaring a larger length"
                     + " is a protocol violation and ends the session."),
+    LISTEN_ADMIN_DATABASE("listen.admin_database", "understudy", Parsers.databaseName(),
+            "Database name that opens the admin console (SHOW CLUSTER, SHOW REPLICATION, ...; see docs/admin.md)"
+                    + " instead of a database: `psql \"dbname=understudy user=admin\"`. Only users with `admin: true`"
+                    + " may use it; nothing said there reaches a database."),
 
     TLS_CERT_FILE("tls.cert_file", null, Parsers.path(),
             "PEM file with the server certificate and any intermediates. Unset: TLS is off and SSLRequest"

@@ -72,6 +72,7 @@ final class ConfigReader {
                 (Integer) values.get(ConfigKey.LISTEN_PORT),
                 (Integer) values.get(ConfigKey.LISTEN_MAX_CONNECTIONS),
                 (Integer) values.get(ConfigKey.LISTEN_MAX_MESSAGE_BYTES),
+                (String) values.get(ConfigKey.LISTEN_ADMIN_DATABASE),
                 cert,
                 key,
                 authMethod,

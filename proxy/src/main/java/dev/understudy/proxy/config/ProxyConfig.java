@@ -24,6 +24,7 @@ public record ProxyConfig(
         int listenPort,
         int maxConnections,
         int maxMessageBytes,
+        String adminDatabase,
         Optional<Path> tlsCertFile,
         Optional<Path> tlsKeyFile,
         AuthMethod authMethod,
@@ -114,6 +115,7 @@ public record ProxyConfig(
         put(out, ConfigKey.LISTEN_PORT, listenPort);
         put(out, ConfigKey.LISTEN_MAX_CONNECTIONS, maxConnections);
         put(out, ConfigKey.LISTEN_MAX_MESSAGE_BYTES, maxMessageBytes);
+        put(out, ConfigKey.LISTEN_ADMIN_DATABASE, adminDatabase);
         put(out, ConfigKey.TLS_CERT_FILE, tlsCertFile.map(Path::toString).orElse(""));
         put(out, ConfigKey.TLS_KEY_FILE, tlsKeyFile.map(Path::toString).orElse(""));
         put(out, ConfigKey.AUTH_METHOD, authMethod.configName());

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -258,6 +259,21 @@ public final class Coordinator implements AutoCloseable {
     /** The cluster's topology as this node last read it. */
     public ClusterTopology clusterTopology() {
         return latest;
+    }
+
+    /** The id of the node leading the cluster, as ZooKeeper says now; empty when it cannot tell. */
+    public Optional<String> leaderId() {
+        return leadership == null ? Optional.empty() : leadership.leaderId();
+    }
+
+    /** The live nodes of the cluster (their ephemeral registrations): id to listen address. */
+    public Map<String, String> liveProxies() throws Exception {
+        return Membership.live(client, paths);
+    }
+
+    /** Each live node's published view of each database node: proxy id to node name to view. */
+    public Map<String, Map<String, HealthViews.View>> healthViews() throws Exception {
+        return HealthViews.read(client, paths);
     }
 
     /** Each replica's state in this node's change capture; empty unless this node leads and captures. */

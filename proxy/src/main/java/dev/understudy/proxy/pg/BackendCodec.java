@@ -4,6 +4,15 @@ import dev.understudy.proxy.ProxyException;
 import dev.understudy.proxy.pg.BackendMessage.AuthenticationCleartextPassword;
 import dev.understudy.proxy.pg.BackendMessage.AuthenticationMd5Password;
 import dev.understudy.proxy.pg.BackendMessage.AuthenticationOk;
+import dev.understudy.proxy.pg.BackendMessage.BindComplete;
+import dev.understudy.proxy.pg.BackendMessage.CloseComplete;
+import dev.understudy.proxy.pg.BackendMessage.CommandComplete;
+import dev.understudy.proxy.pg.BackendMessage.DataRow;
+import dev.understudy.proxy.pg.BackendMessage.EmptyQueryResponse;
+import dev.understudy.proxy.pg.BackendMessage.NoData;
+import dev.understudy.proxy.pg.BackendMessage.NoParameters;
+import dev.understudy.proxy.pg.BackendMessage.ParseComplete;
+import dev.understudy.proxy.pg.BackendMessage.RowDescription;
 import dev.understudy.proxy.pg.BackendMessage.AuthenticationSasl;
 import dev.understudy.proxy.pg.BackendMessage.AuthenticationSaslContinue;
 import dev.understudy.proxy.pg.BackendMessage.AuthenticationSaslFinal;
@@ -47,8 +56,38 @@ public final class BackendCodec {
                 m.unrecognizedOptions().forEach(b::cstring);
                 yield b.build();
             }
+            case RowDescription m -> {
+                MessageBuilder b = MessageBuilder.typed('T').int16(m.columns().size());
+                for (String column : m.columns()) {
+                    // no table, no column number, type text, variable length, no modifier, text format
+                    b.cstring(column).int32(0).int16(0).int32(TEXT_OID).int16(-1).int32(-1).int16(0);
+                }
+                yield b.build();
+            }
+            case DataRow m -> {
+                MessageBuilder b = MessageBuilder.typed('D').int16(m.values().size());
+                for (String v : m.values()) {
+                    if (v == null) {
+                        b.int32(-1);
+                    } else {
+                        byte[] bytes = v.getBytes(StandardCharsets.UTF_8);
+                        b.int32(bytes.length).bytes(bytes);
+                    }
+                }
+                yield b.build();
+            }
+            case CommandComplete m -> MessageBuilder.typed('C').cstring(m.tag()).build();
+            case EmptyQueryResponse m -> MessageBuilder.typed('I').build();
+            case ParseComplete m -> MessageBuilder.typed('1').build();
+            case BindComplete m -> MessageBuilder.typed('2').build();
+            case CloseComplete m -> MessageBuilder.typed('3').build();
+            case NoData m -> MessageBuilder.typed('n').build();
+            case NoParameters m -> MessageBuilder.typed('t').int16(0).build();
         };
     }
+
+    /** The type OID of text. */
+    private static final int TEXT_OID = 25;
 
     /**
      * Decodes a message the proxy must understand while logging in to a database.

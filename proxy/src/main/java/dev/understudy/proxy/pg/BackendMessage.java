@@ -73,6 +73,33 @@ public sealed interface BackendMessage {
     /** 'v' NegotiateProtocolVersion. */
     record NegotiateProtocolVersion(int newestMinor, List<String> unrecognizedOptions) implements BackendMessage {}
 
+    /** 'T' RowDescription of text columns (type text, format text), as the proxy answers itself. */
+    record RowDescription(List<String> columns) implements BackendMessage {}
+
+    /** 'D' DataRow of text values (null: SQL NULL). */
+    record DataRow(List<String> values) implements BackendMessage {}
+
+    /** 'C' CommandComplete. */
+    record CommandComplete(String tag) implements BackendMessage {}
+
+    /** 'I' EmptyQueryResponse. */
+    record EmptyQueryResponse() implements BackendMessage {}
+
+    /** '1' ParseComplete. */
+    record ParseComplete() implements BackendMessage {}
+
+    /** '2' BindComplete. */
+    record BindComplete() implements BackendMessage {}
+
+    /** '3' CloseComplete. */
+    record CloseComplete() implements BackendMessage {}
+
+    /** 'n' NoData. */
+    record NoData() implements BackendMessage {}
+
+    /** 't' ParameterDescription of a statement without parameters. */
+    record NoParameters() implements BackendMessage {}
+
     /** One field of an ErrorResponse or NoticeResponse: 'S' severity, 'C' SQLSTATE, 'M' message, ... */
     record Field(char code, String value) {}
 }

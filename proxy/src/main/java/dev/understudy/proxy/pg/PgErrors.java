@@ -14,6 +14,7 @@ public final class PgErrors {
             case FEATURE_NOT_SUPPORTED -> "0A000";
             case AUTHENTICATION_FAILED -> "28P01";
             case INVALID_AUTHORIZATION -> "28000";
+            case INSUFFICIENT_PRIVILEGE -> "42501";
             case TOO_MANY_CONNECTIONS -> "53300";
             case BACKEND_UNAVAILABLE -> "08006";
             case NO_WRITABLE_MASTER -> "57P03";

@@ -149,14 +149,16 @@ final class BackendLink implements BackendRelay.Listener {
     /** Sends client messages making up {@code units} (each answered by one ReadyForQuery), possibly none. */
     void send(byte[] buf, int off, int len, List<Unit> units) throws IOException {
         if (!units.isEmpty()) {
+            long now = System.nanoTime();
+            for (Unit u : units) {
+                u.sentAt = now; // before the lock: the relay reads it under the lock
+                node.sent();
+            }
             lock.lock();
             try {
                 inFlight.addAll(units);
             } finally {
                 lock.unlock();
-            }
-            for (int i = 0; i < units.size(); i++) {
-                node.sent();
             }
         }
         connection.write(buf, off, len);
@@ -372,7 +374,7 @@ final class BackendLink implements BackendRelay.Listener {
             if (unit != null) {
                 unit.answered(transactionStatus, error);
                 done.add(unit);
-                node.answered();
+                node.answered(System.nanoTime() - unit.sentAt);
             }
             answered.signalAll();
         } finally {

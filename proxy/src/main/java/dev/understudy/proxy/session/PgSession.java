@@ -25,6 +25,7 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,6 +50,8 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
     private static final int CLIENT_BUFFER = 4 * 1024;
     private static final int CLIENT_BULK_BUFFER = 64 * 1024;
     private static final Duration CANCEL_TIMEOUT = Duration.ofSeconds(5);
+    /** What the admin console reports as server_version: clients check it, and it is no database's. */
+    private static final String ADMIN_SERVER_VERSION = "18.0 (Understudy admin console)";
 
     private final SessionEnvironment env;
     private final ClientChannel client;
@@ -61,6 +64,11 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
     private DatabaseNode masterNode;
     private Map<String, String> backendParameters;
     private volatile char transactionStatus = 'I';
+    private final Instant connectedAt = Instant.now();
+    private volatile String user;
+    private volatile String database;
+    /** Whether this session is the admin console ({@code listen.admin_database}), answered by the proxy itself. */
+    private boolean adminConsole;
 
     public PgSession(Socket socket, SessionEnvironment env) throws IOException {
         this.env = env;
@@ -77,7 +85,12 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
                 return; // a CancelRequest, served
             }
             FrameReader reader = login(startup);
-            relay(reader, startup.parameters().get("user"));
+            if (adminConsole) {
+                state = SessionState.ACTIVE;
+                new AdminConsole(client, env.admin()).run(reader);
+            } else {
+                relay(reader, startup.parameters().get("user"));
+            }
         } catch (ProxyException e) {
             logFailure(e);
             client.sendQuietly(PgErrors.encode(e, true));
@@ -152,6 +165,8 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
             throw new ProxyException(Kind.INVALID_AUTHORIZATION, "no PostgreSQL user name specified in startup packet");
         }
         MDC.put("user", user);
+        this.user = user;
+        this.database = params.getOrDefault("database", user);
         String replication = params.getOrDefault("replication", "false");
         if (!List.of("false", "off", "no", "0").contains(replication.toLowerCase(java.util.Locale.ROOT))) {
             throw new ProxyException(Kind.FEATURE_NOT_SUPPORTED, "replication connections are not supported by the proxy");
@@ -176,6 +191,10 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
         }
         state = SessionState.AUTHENTICATING;
         new ClientAuthenticator(reader, client).authenticate(user, env.credentials().user(user), env.authMethod());
+        if (forward.get("database").equals(env.adminDatabase())) {
+            openAdminConsole(user, forward);
+            return reader;
+        }
         state = SessionState.CONNECTING;
         loginToMaster(forward);
         backendParameters = forward;
@@ -189,6 +208,37 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
         client.send(hello.toByteArray());
         client.socket().setSoTimeout(0);
         return reader;
+    }
+
+    /**
+     * Greets the client of the admin console as a server would (no database behind it), or refuses
+     * a user without the admin role (42501).
+     */
+    private void openAdminConsole(String user, Map<String, String> params) throws IOException, ProxyException {
+        if (!env.credentials().user(user).map(Credentials.User::admin).orElse(false)) {
+            throw new ProxyException(Kind.INSUFFICIENT_PRIVILEGE, "permission denied for the admin console: user \"" + user
+                    + "\" is not an admin (users[].admin)");
+        }
+        adminConsole = true;
+        ByteArrayOutputStream hello = new ByteArrayOutputStream(512);
+        Map<String, String> status = new LinkedHashMap<>();
+        status.put("server_version", ADMIN_SERVER_VERSION);
+        status.put("server_encoding", "UTF8");
+        status.put("client_encoding", "UTF8");
+        status.put("DateStyle", "ISO, MDY");
+        status.put("IntervalStyle", "postgres");
+        status.put("integer_datetimes", "on");
+        status.put("standard_conforming_strings", "on");
+        status.put("TimeZone", "UTC");
+        status.put("is_superuser", "off");
+        status.put("session_authorization", user);
+        status.put("application_name", params.getOrDefault("application_name", ""));
+        status.forEach((k, v) -> hello.writeBytes(BackendCodec.encode(new ParameterStatus(k, v))));
+        hello.writeBytes(BackendCodec.encode(new BackendKeyData(cancelKey.processId(), cancelKey.secret())));
+        hello.writeBytes(BackendCodec.encode(new ReadyForQuery('I')));
+        client.send(hello.toByteArray());
+        client.socket().setSoTimeout(0);
+        log.info("admin console opened");
     }
 
     /**
@@ -282,6 +332,15 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
     byte[] cancelSecret() {
         SessionRegistry.CancelKey key = cancelKey;
         return key == null ? new byte[0] : key.secret();
+    }
+
+    /** What the admin console shows of this session. */
+    public SessionInfo info() {
+        Router r = router;
+        BackendConnection db = r != null ? r.currentConnection() : backend;
+        char status = r != null ? r.transactionStatus() : transactionStatus;
+        return new SessionInfo(id, user, database, String.valueOf(client.socket().getRemoteSocketAddress()),
+                state.name().toLowerCase(java.util.Locale.ROOT), status, db == null ? null : db.nodeName(), connectedAt);
     }
 
     /** Transaction status of the last ReadyForQuery: 'I', 'T' or 'E'. */

@@ -129,6 +129,11 @@ final class Router implements BackendLink.Owner {
         return current.connection();
     }
 
+    /** Transaction status of the connection running the session's latest request, as last answered. */
+    char transactionStatus() {
+        return current.status();
+    }
+
     /** Reads, routes and relays client messages until the client leaves (or a connection is lost). */
     void run(FrameReader reader) throws IOException, ProxyException {
         sessionLock.lock();

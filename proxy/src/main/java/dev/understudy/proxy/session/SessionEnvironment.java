@@ -1,5 +1,6 @@
 package dev.understudy.proxy.session;
 
+import dev.understudy.proxy.admin.AdminService;
 import dev.understudy.proxy.cluster.CurrentTopology;
 import dev.understudy.proxy.config.AuthMethod;
 import dev.understudy.proxy.routing.ClassificationCache;
@@ -20,6 +21,8 @@ import javax.net.ssl.SSLSocketFactory;
  * @param replicaReads whether reads may leave the master at all ({@code routing.replica_reads})
  * @param userConsistency the consistency of users that have their own; others get {@code defaultConsistency}
  * @param commits what the commit of a transaction that wrote waits for before the client hears of it
+ * @param adminDatabase the database name that opens the admin console instead of a database
+ * @param admin what runs the admin console's statements
  */
 public record SessionEnvironment(
         Credentials credentials,
@@ -36,7 +39,9 @@ public record SessionEnvironment(
         FunctionCatalog functions,
         Consistency defaultConsistency,
         Map<String, Consistency> userConsistency,
-        CommitGate commits) {
+        CommitGate commits,
+        String adminDatabase,
+        AdminService admin) {
 
     /** The consistency a session of {@code user} starts with. */
     public Consistency consistencyOf(String user) {

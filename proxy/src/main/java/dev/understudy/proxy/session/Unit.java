@@ -25,6 +25,8 @@ final class Unit {
      * connection die unanswered (an autocommit read on a replica); null otherwise.
      */
     Router.Resend resend;
+    /** When it was sent (System.nanoTime), for the node's latency. */
+    long sentAt;
     private char status;
     private boolean error;
 

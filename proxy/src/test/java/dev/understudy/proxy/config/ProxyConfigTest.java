@@ -89,7 +89,7 @@ class ProxyConfigTest {
                     consistency: strong
                 """.formatted(cert, key, VERIFIER));
 
-        assertEquals(new ProxyConfig("prod", "", "0.0.0.0", 6543, 200, 1_048_576, Optional.of(cert), Optional.of(key),
+        assertEquals(new ProxyConfig("prod", "", "0.0.0.0", 6543, 200, 1_048_576, "understudy", Optional.of(cert), Optional.of(key),
                 AuthMethod.SCRAM_SHA_256, "understudy", new Secret("secret"), Duration.ofMillis(1500),
                 new HealthConfig(Duration.ofMillis(200), Duration.ofMillis(800), 5, "health"),
                 "zk1:2181,zk2:2181/understudy", 0, Duration.ofMillis(6000), FailoverConfig.defaults(),

@@ -1,0 +1,154 @@
+package dev.understudy.proxy.admin;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Reads the admin console's statements. Keywords are case-insensitive; a statement may end with
+ * a semicolon; {@code --} and {@code /* *}{@code /} comments are allowed. A query string may hold
+ * several statements ({@link #split}). Anything else is a syntax error (SQLSTATE 42601) whose
+ * hint lists the statements that exist.
+ */
+public final class AdminParser {
+
+    /** Every statement of the console, as its hint lists them. */
+    public static final String GRAMMAR = "SHOW CLUSTER, SHOW REPLICATION, SHOW PROXIES, SHOW SESSIONS, SHOW STATS"
+            + " (SET and RESET are accepted and ignored)";
+
+    private AdminParser() {}
+
+    /** The statements of a query string, split at semicolons outside quotes and comments; blank ones dropped. */
+    public static List<String> split(String sql) throws AdminException {
+        List<String> out = new ArrayList<>();
+        StringBuilder current = new StringBuilder();
+        int i = 0;
+        while (i < sql.length()) {
+            char c = sql.charAt(i);
+            if (c == '\'') {
+                int end = quoteEnd(sql, i);
+                current.append(sql, i, end);
+                i = end;
+            } else if (c == '-' && sql.startsWith("--", i)) {
+                int end = sql.indexOf('\n', i);
+                i = end < 0 ? sql.length() : end;
+                current.append(' ');
+            } else if (c == '/' && sql.startsWith("/*", i)) {
+                int end = sql.indexOf("*/", i + 2);
+                if (end < 0) {
+                    throw new AdminException(AdminException.SYNTAX_ERROR, "unterminated /* comment", null);
+                }
+                i = end + 2;
+                current.append(' ');
+            } else if (c == ';') {
+                add(out, current);
+                i++;
+            } else {
+                current.append(c);
+                i++;
+            }
+        }
+        add(out, current);
+        return out;
+    }
+
+    private static void add(List<String> out, StringBuilder statement) {
+        String s = statement.toString().strip();
+        if (!s.isEmpty()) {
+            out.add(s);
+        }
+        statement.setLength(0);
+    }
+
+    /** The index just past the quoted string starting at {@code start} ('' is a quote inside it). */
+    private static int quoteEnd(String sql, int start) throws AdminException {
+        int i = start + 1;
+        while (i < sql.length()) {
+            if (sql.charAt(i) == '\'') {
+                if (i + 1 < sql.length() && sql.charAt(i + 1) == '\'') {
+                    i += 2;
+                    continue;
+                }
+                return i + 1;
+            }
+            i++;
+        }
+        throw new AdminException(AdminException.SYNTAX_ERROR, "unterminated quoted string", null);
+    }
+
+    /** One statement (as {@link #split} returns them, or with a trailing semicolon and comments). */
+    public static AdminStatement parse(String sql) throws AdminException {
+        List<String> statements = split(sql);
+        if (statements.size() != 1) {
+            throw syntax(statements.isEmpty() ? "an empty statement" : "more than one statement", sql);
+        }
+        List<String> words = words(statements.getFirst());
+        if (isSet(words)) {
+            return new AdminStatement.Set(words.get(words.get(1).equals("SESSION") ? 2 : 1).toLowerCase(Locale.ROOT));
+        }
+        if (words.size() == 2 && words.get(0).equals("RESET") && isName(words.get(1))) {
+            return new AdminStatement.Set(words.get(1).toLowerCase(Locale.ROOT));
+        }
+        if (words.size() == 2 && words.get(0).equals("SHOW")) {
+            for (AdminStatement.What what : AdminStatement.What.values()) {
+                if (what.name().equals(words.get(1))) {
+                    return new AdminStatement.Show(what);
+                }
+            }
+        }
+        throw syntax("not an admin statement", statements.getFirst());
+    }
+
+    /** {@code SET [SESSION] name {= | TO} value [, value ...]}, a session setting. */
+    private static boolean isSet(List<String> words) {
+        if (words.isEmpty() || !words.get(0).equals("SET")) {
+            return false;
+        }
+        int name = words.size() > 1 && words.get(1).equals("SESSION") ? 2 : 1;
+        return words.size() > name + 2 && isName(words.get(name))
+                && (words.get(name + 1).equals("=") || words.get(name + 1).equals("TO"));
+    }
+
+    private static boolean isName(String word) {
+        return !word.isEmpty() && (Character.isLetter(word.charAt(0)) || word.charAt(0) == '_');
+    }
+
+    /**
+     * The statement's words, upper-cased: names (dotted ones as one), quoted strings (quotes
+     * included), numbers, and the punctuation {@code =} and {@code ,}.
+     */
+    private static List<String> words(String statement) throws AdminException {
+        List<String> words = new ArrayList<>();
+        int i = 0;
+        while (i < statement.length()) {
+            char c = statement.charAt(i);
+            if (Character.isWhitespace(c)) {
+                i++;
+            } else if (c == '\'') {
+                int end = quoteEnd(statement, i);
+                words.add(statement.substring(i, end));
+                i = end;
+            } else if (Character.isLetterOrDigit(c) || c == '_' || c == '-' || c == '.') {
+                int end = i + 1;
+                while (end < statement.length() && (Character.isLetterOrDigit(statement.charAt(end))
+                        || statement.charAt(end) == '_' || statement.charAt(end) == '.')) {
+                    end++;
+                }
+                words.add(statement.substring(i, end).toUpperCase(Locale.ROOT));
+                i = end;
+            } else if (c == '=' || c == ',') {
+                words.add(String.valueOf(c));
+                i++;
+            } else {
+                throw syntax("unexpected character '" + c + "'", statement);
+            }
+        }
+        return words;
+    }
+
+    private static AdminException syntax(String what, String statement) {
+        String shown = statement.length() > 80 ? statement.substring(0, 80) + "..." : statement;
+        return new AdminException(AdminException.SYNTAX_ERROR, "syntax error: " + what + ": " + shown,
+                "The admin console takes: " + GRAMMAR + ".");
+    }
+}

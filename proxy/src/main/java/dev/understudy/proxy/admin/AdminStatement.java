@@ -1,0 +1,48 @@
+package dev.understudy.proxy.admin;
+
+import java.util.List;
+
+/**
+ * A statement of the admin console, as {@link AdminParser} reads it. Each kind knows the columns
+ * of its result, so that a client can have them described before it runs (the extended protocol).
+ */
+public sealed interface AdminStatement {
+
+    /** The result's column names; empty when the statement returns only a command tag. */
+    List<String> columns();
+
+    /** {@code SHOW <what>}: a read of the cluster's state; nothing changes. */
+    record Show(What what) implements AdminStatement {
+        @Override
+        public List<String> columns() {
+            return what.columns;
+        }
+    }
+
+    /**
+     * {@code SET [SESSION] name {= | TO} value} and {@code RESET name}: accepted and ignored (the
+     * console keeps no settings), because drivers send them on connect (pgjdbc sets
+     * application_name).
+     */
+    record Set(String name) implements AdminStatement {
+        @Override
+        public List<String> columns() {
+            return List.of();
+        }
+    }
+
+    /** What a SHOW reads, with its result's columns. */
+    enum What {
+        CLUSTER("node", "address", "role", "state", "up", "views", "epoch", "leader"),
+        REPLICATION("node", "state", "applied_position", "lag_bytes", "lag_ms", "capture"),
+        PROXIES("id", "address", "leader", "this"),
+        SESSIONS("id", "user", "database", "client", "state", "transaction", "node", "connected_at"),
+        STATS("node", "role", "statements", "errors", "resent", "outstanding", "avg_latency_ms");
+
+        private final List<String> columns;
+
+        What(String... columns) {
+            this.columns = List.of(columns);
+        }
+    }
+}

@@ -1,0 +1,55 @@
+package dev.understudy.proxy.admin;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class AdminParserTest {
+
+    @Test
+    void everyShowParsesWhateverTheCaseAndSpacing() throws AdminException {
+        for (AdminStatement.What what : AdminStatement.What.values()) {
+            assertEquals(new AdminStatement.Show(what), AdminParser.parse("SHOW " + what.name()));
+            assertEquals(new AdminStatement.Show(what), AdminParser.parse("  show\n\t" + what.name().toLowerCase() + " ;"));
+        }
+        assertEquals(new AdminStatement.Show(AdminStatement.What.CLUSTER),
+                AdminParser.parse("/* from a script */ Show -- what\n Cluster"));
+    }
+
+    @Test
+    void sessionSettingsThatDriversSendAreAcceptedAndIgnored() throws AdminException {
+        assertEquals(new AdminStatement.Set("application_name"),
+                AdminParser.parse("SET application_name = 'PostgreSQL JDBC Driver'"));
+        assertEquals(new AdminStatement.Set("extra_float_digits"), AdminParser.parse("SET extra_float_digits TO 3"));
+        assertEquals(new AdminStatement.Set("datestyle"), AdminParser.parse("SET SESSION DateStyle = ISO, MDY"));
+        assertEquals(new AdminStatement.Set("statement_timeout"), AdminParser.parse("RESET statement_timeout"));
+        assertEquals("42601", assertThrows(AdminException.class, () -> AdminParser.parse("SET application_name")).sqlState());
+    }
+
+    @Test
+    void aQueryStringSplitsAtSemicolonsOutsideQuotesAndComments() throws AdminException {
+        assertEquals(List.of("SHOW CLUSTER", "SHOW STATS"), AdminParser.split("SHOW CLUSTER; SHOW STATS;"));
+        assertEquals(List.of("X 'a;b'", "Y"), AdminParser.split("X 'a;b'; /* ; */ Y -- ;"));
+        assertEquals(List.of("X 'it''s'"), AdminParser.split("X 'it''s'"));
+        assertEquals(List.of(), AdminParser.split(" ; ;"));
+    }
+
+    @Test
+    void anythingElseIsASyntaxErrorWhoseHintListsWhatExists() {
+        for (String sql : List.of("SELECT 1", "SHOW", "SHOW CLUSTERS", "SHOW CLUSTER NOW", "SWITCHOVER TO 'pg2'", "",
+                "SHOW CLUSTER; SHOW STATS", "SHOW 'cluster'", "SHOW CLUSTER!")) {
+            AdminException e = assertThrows(AdminException.class, () -> AdminParser.parse(sql), sql);
+            assertEquals("42601", e.sqlState(), sql);
+            assertTrue(e.hint().contains("SHOW REPLICATION"), e.hint());
+        }
+    }
+
+    @Test
+    void anUnterminatedQuoteOrCommentIsASyntaxError() {
+        assertEquals("42601", assertThrows(AdminException.class, () -> AdminParser.split("SHOW 'x")).sqlState());
+        assertEquals("42601", assertThrows(AdminException.class, () -> AdminParser.split("SHOW /* x")).sqlState());
+    }
+}
