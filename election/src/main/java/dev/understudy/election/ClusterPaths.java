@@ -4,7 +4,8 @@ package dev.understudy.election;
  * Where a cluster keeps its coordination state in ZooKeeper, under {@code /understudy/<cluster>}:
  * {@code leader} (the leader latch), {@code topology} (epoch, master, replicas; changed only by
  * compare-and-set), {@code proxies/<id>} (ephemeral: each live proxy and where it listens) and
- * {@code health/<proxy>/<node>} (each proxy's latest view of each database node).
+ * {@code health/<proxy>/<node>} (each proxy's latest view of each database node) and
+ * {@code requests/req-<n>} (what nodes ask the leader to do, with its answers).
  */
 public record ClusterPaths(String cluster) {
 
@@ -40,5 +41,9 @@ public record ClusterPaths(String cluster) {
 
     public String health(String proxy, String node) {
         return healthRoot() + "/" + proxy + "/" + node;
+    }
+
+    public String requests() {
+        return root() + "/requests";
     }
 }

@@ -40,6 +40,8 @@ public record ClusterTopology(long epoch, String master, List<Replica> replicas,
     public static final String STALE = "stale";
     /** A replica whose data is not proven equal to the master's: it is re-seeded before it serves reads. */
     public static final String RESEED = "reseed";
+    /** A replica kept in sync that serves no reads and confirms no commits (SET NODE ... OFFLINE). */
+    public static final String OFFLINE = "offline";
 
     /**
      * What the latest failover did.

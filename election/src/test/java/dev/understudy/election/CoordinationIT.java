@@ -2,6 +2,7 @@ package dev.understudy.election;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
@@ -10,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
@@ -133,6 +135,48 @@ class CoordinationIT {
         servers.get(0).restart();
         servers.get(1).restart();
         await("it leads again once ZooKeeper is back", only::isLeader);
+    }
+
+    @Test
+    void aRequestHandedToTheLeaderFromAnotherNodeIsAnsweredThereInOrder() throws Exception {
+        CuratorFramework asker = client();
+        CuratorFramework leader = client();
+        assertTrue(LeaderRequests.pending(leader, PATHS).isEmpty(), "none before any is asked");
+        Thread serving = Thread.ofVirtual().start(() -> {
+            try {
+                int served = 0;
+                while (served < 2) {
+                    for (LeaderRequests.Request r : LeaderRequests.pending(leader, PATHS)) {
+                        LeaderRequests.Answer answer = r.command().args().get("node").equals("nope")
+                                ? LeaderRequests.Answer.failed("42704", "no node named nope", "Nodes: pg1, pg2.")
+                                : LeaderRequests.Answer.done("SET NODE");
+                        LeaderRequests.answer(leader, r, answer);
+                        served++;
+                    }
+                    Thread.sleep(20);
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        LeaderRequests.Answer ok = LeaderRequests.ask(asker, PATHS,
+                new LeaderRequests.Command("set_node", Map.of("node", "pg2", "state", "offline"), "proxy1"), Duration.ofSeconds(30));
+        assertEquals(LeaderRequests.Answer.done("SET NODE"), ok);
+        LeaderRequests.Answer refused = LeaderRequests.ask(asker, PATHS,
+                new LeaderRequests.Command("set_node", Map.of("node", "nope", "state", "offline"), "proxy1"), Duration.ofSeconds(30));
+        assertFalse(refused.ok());
+        assertEquals("42704", refused.sqlState());
+        assertEquals("Nodes: pg1, pg2.", refused.hint());
+        serving.join(Duration.ofSeconds(30));
+        assertTrue(asker.getChildren().forPath(PATHS.requests()).isEmpty(), "the asker deletes what it collected");
+    }
+
+    @Test
+    void aRequestNobodyAnswersTimesOutAndIsWithdrawn() throws Exception {
+        CuratorFramework asker = client();
+        assertThrows(TimeoutException.class, () -> LeaderRequests.ask(
+                asker, PATHS, new LeaderRequests.Command("set_node", Map.of(), "proxy1"), Duration.ofMillis(200)));
+        assertTrue(LeaderRequests.pending(asker, PATHS).isEmpty(), "withdrawn: a later leader does not carry it out");
     }
 
     @Test

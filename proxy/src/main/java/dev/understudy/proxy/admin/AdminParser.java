@@ -13,8 +13,8 @@ import java.util.Locale;
 public final class AdminParser {
 
     /** Every statement of the console, as its hint lists them. */
-    public static final String GRAMMAR = "SHOW CLUSTER, SHOW REPLICATION, SHOW PROXIES, SHOW SESSIONS, SHOW STATS"
-            + " (SET and RESET are accepted and ignored)";
+    public static final String GRAMMAR = "SHOW CLUSTER, SHOW REPLICATION, SHOW PROXIES, SHOW SESSIONS, SHOW STATS,"
+            + " SET NODE 'name' OFFLINE | ONLINE (other SET and RESET statements are accepted and ignored)";
 
     private AdminParser() {}
 
@@ -83,6 +83,10 @@ public final class AdminParser {
             throw syntax(statements.isEmpty() ? "an empty statement" : "more than one statement", sql);
         }
         List<String> words = words(statements.getFirst());
+        if (words.size() == 4 && words.get(0).equals("SET") && words.get(1).equals("NODE")
+                && (words.get(3).equals("OFFLINE") || words.get(3).equals("ONLINE"))) {
+            return new AdminStatement.SetNode(name(words.get(2), statements.getFirst()), words.get(3).equals("ONLINE"));
+        }
         if (isSet(words)) {
             return new AdminStatement.Set(words.get(words.get(1).equals("SESSION") ? 2 : 1).toLowerCase(Locale.ROOT));
         }
@@ -107,6 +111,19 @@ public final class AdminParser {
         int name = words.size() > 1 && words.get(1).equals("SESSION") ? 2 : 1;
         return words.size() > name + 2 && isName(words.get(name))
                 && (words.get(name + 1).equals("=") || words.get(name + 1).equals("TO"));
+    }
+
+    /** A node name: a quoted string (case kept) or a bare name (lower-cased, as SQL folds it). */
+    private static String name(String word, String statement) throws AdminException {
+        if (word.startsWith("'")) {
+            String name = word.substring(1, word.length() - 1).replace("''", "'");
+            if (!name.isEmpty()) {
+                return name;
+            }
+        } else if (isName(word)) {
+            return word.toLowerCase(Locale.ROOT);
+        }
+        throw syntax("not a node name: " + word, statement);
     }
 
     private static boolean isName(String word) {

@@ -31,6 +31,17 @@ public sealed interface AdminStatement {
         }
     }
 
+    /**
+     * {@code SET NODE 'name' OFFLINE | ONLINE}: a replica stops or starts serving reads; the
+     * capture keeps it in sync either way. Carried out by the leader.
+     */
+    record SetNode(String node, boolean online) implements AdminStatement {
+        @Override
+        public List<String> columns() {
+            return List.of();
+        }
+    }
+
     /** What a SHOW reads, with its result's columns. */
     enum What {
         CLUSTER("node", "address", "role", "state", "up", "views", "epoch", "leader"),

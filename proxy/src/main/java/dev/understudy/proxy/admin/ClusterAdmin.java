@@ -3,17 +3,20 @@ package dev.understudy.proxy.admin;
 import dev.understudy.cdc.ReplicaState;
 import dev.understudy.election.ClusterTopology;
 import dev.understudy.election.HealthViews;
+import dev.understudy.election.LeaderRequests;
 import dev.understudy.proxy.cluster.DatabaseNode;
 import dev.understudy.proxy.cluster.Lsn;
 import dev.understudy.proxy.failover.Coordinator;
 import dev.understudy.proxy.session.SessionInfo;
 import dev.understudy.proxy.session.SessionRegistry;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 /**
@@ -23,6 +26,9 @@ import java.util.function.Supplier;
  * (each node routes its own clients); the rest is the cluster's, the same from any node.
  */
 public final class ClusterAdmin implements AdminService {
+
+    /** How long a statement the leader carries out may take before the console gives up waiting. */
+    private static final Duration LEADER_TIMEOUT = Duration.ofSeconds(30);
 
     private final Supplier<Coordinator> coordinator;
     private final Map<String, DatabaseNode> nodes;
@@ -46,7 +52,27 @@ public final class ClusterAdmin implements AdminService {
                 case STATS -> stats();
             };
             case AdminStatement.Set set -> new AdminResult(List.of(), "SET");
+            case AdminStatement.SetNode set -> askLeader(Coordinator.SET_NODE,
+                    Map.of("node", set.node(), "state", set.online() ? "online" : "offline"));
         };
+    }
+
+    /** Hands a command to the leader (maybe this node) and answers with its tag, or its error. */
+    private AdminResult askLeader(String command, Map<String, String> args) throws AdminException {
+        Coordinator c = joined();
+        LeaderRequests.Answer answer;
+        try {
+            answer = c.askLeader(command, args, LEADER_TIMEOUT);
+        } catch (TimeoutException e) {
+            throw new AdminException("57014", "the leader did not answer within " + LEADER_TIMEOUT.toSeconds() + " s",
+                    "It may still carry the statement out: look with SHOW CLUSTER.");
+        } catch (Exception e) {
+            throw new AdminException("58000", "cannot reach the leader through ZooKeeper: " + e.getMessage(), null);
+        }
+        if (!answer.ok()) {
+            throw new AdminException(answer.sqlState(), answer.message(), answer.hint());
+        }
+        return new AdminResult(List.of(), answer.message());
     }
 
     private AdminResult cluster() throws AdminException {

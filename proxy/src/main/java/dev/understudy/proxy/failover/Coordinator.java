@@ -4,6 +4,7 @@ import dev.understudy.cdc.ReplicaState;
 import dev.understudy.election.ClusterPaths;
 import dev.understudy.election.ClusterTopology;
 import dev.understudy.election.HealthViews;
+import dev.understudy.election.LeaderRequests;
 import dev.understudy.election.Leadership;
 import dev.understudy.election.Membership;
 import dev.understudy.election.TopologyStore;
@@ -46,6 +47,8 @@ import org.slf4j.LoggerFactory;
 public final class Coordinator implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Coordinator.class);
+    /** The leader request that sets a replica offline or online ({@code SET NODE}): args node, state. */
+    public static final String SET_NODE = "set_node";
     private static final int MAX_CONNECTION_TIMEOUT_MS = 15_000;
 
     private final ProxyConfig config;
@@ -264,6 +267,14 @@ public final class Coordinator implements AutoCloseable {
     /** The id of the node leading the cluster, as ZooKeeper says now; empty when it cannot tell. */
     public Optional<String> leaderId() {
         return leadership == null ? Optional.empty() : leadership.leaderId();
+    }
+
+    /**
+     * Hands {@code command} (with its arguments) to the cluster's leader, which may be this node,
+     * and waits at most {@code timeout} for its answer.
+     */
+    public LeaderRequests.Answer askLeader(String command, Map<String, String> args, Duration timeout) throws Exception {
+        return LeaderRequests.ask(client, paths, new LeaderRequests.Command(command, args, id), timeout);
     }
 
     /** The live nodes of the cluster (their ephemeral registrations): id to listen address. */

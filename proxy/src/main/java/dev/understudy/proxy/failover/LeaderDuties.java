@@ -5,6 +5,7 @@ import dev.understudy.cdc.Promotion;
 import dev.understudy.cdc.ReplicaState;
 import dev.understudy.election.ClusterPaths;
 import dev.understudy.election.ClusterTopology;
+import dev.understudy.election.LeaderRequests;
 import dev.understudy.election.ClusterTopology.Replica;
 import dev.understudy.election.HealthViews;
 import dev.understudy.election.Membership;
@@ -93,6 +94,7 @@ final class LeaderDuties {
         ensureCapture(t);
         markSeeded(v);
         formerMasters(v);
+        serveRequests();
     }
 
     /** Stops what only a leader does (this node no longer leads, or is closing). */
@@ -309,6 +311,59 @@ final class LeaderDuties {
             log.warn("former master {} rejoins as a replica (failover.auto_rejoin): a seed from {} replaces its contents",
                     name, t.master());
         }
+    }
+
+    // ---- requests from any node (admin statements that change the cluster)
+
+    /** Carries out the requests nodes handed to the leader, in order, and answers each. */
+    private void serveRequests() throws Exception {
+        for (LeaderRequests.Request r : LeaderRequests.pending(client, paths)) {
+            LeaderRequests.Answer answer;
+            try {
+                answer = switch (r.command().command()) {
+                    case Coordinator.SET_NODE -> setNode(r.command().args().get("node"), "online".equals(r.command().args().get("state")));
+                    default -> LeaderRequests.Answer.failed("0A000", "this leader does not know the command "
+                            + r.command().command() + " (is it an older version than " + r.command().from() + "?)", null);
+                };
+            } catch (Exception e) {
+                answer = LeaderRequests.Answer.failed("58000", "the leader could not carry it out: " + e.getMessage(), null);
+            }
+            log.info("request {} from {}: {}", r.command().command(), r.command().from(),
+                    answer.ok() ? answer.message() : "refused, " + answer.message());
+            LeaderRequests.answer(client, r, answer);
+        }
+    }
+
+    /** {@code SET NODE} as the leader carries it out: a replica's state streaming <-> offline, by compare-and-set. */
+    private LeaderRequests.Answer setNode(String name, boolean online) throws Exception {
+        TopologyStore.Versioned v = store.read().orElseThrow(() -> new IllegalStateException("the cluster has no topology"));
+        ClusterTopology t = v.topology();
+        if (name == null || !nodes.containsKey(name)) {
+            return LeaderRequests.Answer.failed("42704", "no database node is named \"" + name + "\"",
+                    "Nodes: " + String.join(", ", nodes.keySet()) + ".");
+        }
+        if (name.equals(t.master())) {
+            return LeaderRequests.Answer.failed("55000", name + " is the master: it cannot be taken offline",
+                    "Switch over to another node first.");
+        }
+        String state = t.replica(name).map(Replica::state).orElse("");
+        String wanted = online ? ClusterTopology.STREAMING : ClusterTopology.OFFLINE;
+        if (state.equals(wanted)) {
+            return LeaderRequests.Answer.done("SET NODE");
+        }
+        if (!state.equals(ClusterTopology.STREAMING) && !state.equals(ClusterTopology.OFFLINE)) {
+            return LeaderRequests.Answer.failed("55000", name + " is " + state + ": only a streaming replica can go offline,"
+                    + " and only an offline one online", null);
+        }
+        if (t.held()) {
+            return LeaderRequests.Answer.failed("55000", "a failover is under way", "Try again in a moment.");
+        }
+        List<Replica> next = t.replicas().stream().map(r -> r.name().equals(name) ? new Replica(name, wanted) : r).toList();
+        if (!store.compareAndSet(v, new ClusterTopology(t.epoch(), t.master(), next, false, t.lastFailover()))) {
+            return LeaderRequests.Answer.failed("40001", "the topology changed meanwhile", "Try again.");
+        }
+        log.warn("replica {} is now {} (SET NODE from the admin console)", name, wanted);
+        return LeaderRequests.Answer.done("SET NODE");
     }
 
     // ---- capture

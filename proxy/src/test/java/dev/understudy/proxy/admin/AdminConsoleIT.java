@@ -2,6 +2,7 @@ package dev.understudy.proxy.admin;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -135,6 +136,54 @@ class AdminConsoleIT {
             assertEquals("master", master.get("role"));
             assertTrue(Long.parseLong(master.get("statements")) >= 1, stats.toString());
             assertTrue(Double.parseDouble(master.get("avg_latency_ms")) > 0, stats.toString());
+        }
+    }
+
+    @Test
+    void setNodeOfflineDrainsAReplicasReadsAndOnlineBringsThemBack() throws Exception {
+        int pg2 = fx.replicas().get(0).port();
+        int pg3 = fx.replicas().get(1).port();
+        try (Connection c = admin(""); Statement s = c.createStatement()) {
+            s.execute("SET NODE 'pg2' OFFLINE");
+            Map<String, String> row = query(c, "SHOW CLUSTER").stream().filter(r -> r.get("node").equals("pg2")).findFirst()
+                    .orElseThrow();
+            assertEquals("offline", row.get("state"));
+            Await.until("the node routes no reads to pg2", Duration.ofSeconds(30),
+                    () -> fx.node().topology().replicas().stream().noneMatch(n -> n.name().equals("pg2")));
+            try (Connection app = fx.connect(""); Statement a = app.createStatement()) {
+                a.execute("SET understudy.consistency = 'eventual'");
+                Await.until("a read reaches pg3", Duration.ofSeconds(30), () -> { // once the function catalog is read
+                    try (ResultSet rs = a.executeQuery("SELECT inet_server_port()")) {
+                        rs.next();
+                        return rs.getInt(1) == pg3;
+                    }
+                });
+                for (int i = 0; i < 20; i++) {
+                    try (ResultSet rs = a.executeQuery("SELECT inet_server_port()")) {
+                        rs.next();
+                        assertNotEquals(pg2, rs.getInt(1), "no read goes to the offline replica");
+                    }
+                }
+            }
+            PSQLException master = assertThrows(PSQLException.class, () -> s.execute("SET NODE 'pg1' OFFLINE"));
+            assertEquals("55000", master.getSQLState(), master.getMessage());
+            PSQLException unknown = assertThrows(PSQLException.class, () -> s.execute("SET NODE 'nope' OFFLINE"));
+            assertEquals("42704", unknown.getSQLState(), unknown.getMessage());
+            assertTrue(unknown.getServerErrorMessage().getHint().contains("pg1, pg2, pg3"),
+                    unknown.getServerErrorMessage().getHint());
+
+            s.execute("set node pg2 online");
+            Await.until("pg2 serves reads again", Duration.ofSeconds(30),
+                    () -> fx.node().topology().replicas().stream().anyMatch(n -> n.name().equals("pg2")));
+            try (Connection app = fx.connect(""); Statement a = app.createStatement()) {
+                a.execute("SET understudy.consistency = 'eventual'");
+                Await.until("a read reaches pg2", Duration.ofSeconds(30), () -> {
+                    try (ResultSet rs = a.executeQuery("SELECT inet_server_port()")) {
+                        rs.next();
+                        return rs.getInt(1) == pg2;
+                    }
+                });
+            }
         }
     }
 

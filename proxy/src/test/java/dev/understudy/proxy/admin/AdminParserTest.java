@@ -20,6 +20,16 @@ class AdminParserTest {
     }
 
     @Test
+    void setNodeTakesAQuotedOrABareName() throws AdminException {
+        assertEquals(new AdminStatement.SetNode("pg2", false), AdminParser.parse("SET NODE 'pg2' OFFLINE"));
+        assertEquals(new AdminStatement.SetNode("Replica 'B'", true), AdminParser.parse("set node 'Replica ''B''' online;"));
+        assertEquals(new AdminStatement.SetNode("pg3", true), AdminParser.parse("SET NODE PG3 ONLINE"));
+        for (String sql : List.of("SET NODE 'pg2'", "SET NODE '' OFFLINE", "SET NODE 'pg2' DOWN", "SET NODE 3 OFFLINE")) {
+            assertEquals("42601", assertThrows(AdminException.class, () -> AdminParser.parse(sql), sql).sqlState(), sql);
+        }
+    }
+
+    @Test
     void sessionSettingsThatDriversSendAreAcceptedAndIgnored() throws AdminException {
         assertEquals(new AdminStatement.Set("application_name"),
                 AdminParser.parse("SET application_name = 'PostgreSQL JDBC Driver'"));
