@@ -2,8 +2,11 @@ package dev.understudy.cdc;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.HashMap;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,12 +25,22 @@ public final class Promotion {
     private static final Logger log = LoggerFactory.getLogger(Promotion.class);
     /** A recorded position below any slot's start: the replica is seeded before it streams again. */
     private static final long NOTHING = 0;
+    /**
+     * The sessions that are clients' (of the proxies, or anyone's), not Understudy's own: its health
+     * checks, beacons and steps are named "understudy...", the capture's Debezium connections
+     * "Debezium ..." (ending those would stop the capture a switchover still needs).
+     */
+    private static final String CLIENTS = "coalesce(application_name, '') NOT LIKE 'understudy%'"
+            + " AND coalesce(application_name, '') NOT LIKE 'Debezium %'";
+    /** Session options that lift a fence ({@code default_transaction_read_only}) for the leader's own steps. */
+    private static final String READ_WRITE = "-c default_transaction_read_only=off";
 
     private Promotion() {}
 
     /**
      * Makes a master that may still be running refuse writes: {@code default_transaction_read_only}
-     * for every new transaction, and every client connection ended (their transactions roll back).
+     * for every new transaction, and every client connection ended (their transactions roll back;
+     * Understudy's own connections, the capture's included, stay).
      * Throws when it cannot be reached; the caller decides whether that is fatal (a dead master
      * needs no fence).
      */
@@ -37,9 +50,125 @@ public final class Promotion {
             s.execute("ALTER SYSTEM SET default_transaction_read_only = on");
             s.execute("SELECT pg_reload_conf()");
             s.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'client backend'"
-                    + " AND pid <> pg_backend_pid() AND coalesce(application_name, '') <> 'understudy-fence'");
+                    + " AND pid <> pg_backend_pid() AND " + CLIENTS);
         }
         log.info("fenced the old master {}:{}: read only, its client connections ended", oldMaster.host(), oldMaster.port());
+    }
+
+    /**
+     * How many client transactions are open on {@code master} (Understudy's own sessions, whose
+     * application names start with "understudy", left out): a switchover lets them finish before it
+     * fences the master.
+     */
+    public static int openTransactions(CdcConfig master) throws SQLException {
+        try (Connection c = master.connectToMaster("understudy-switchover", "connectTimeout", "2", "socketTimeout", "10");
+             Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+                     + " AND xact_start IS NOT NULL AND pid <> pg_backend_pid() AND " + CLIENTS)) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
+    /**
+     * Writes a last beacon on a fenced master and returns its position: the stream carries it after
+     * every transaction the master committed, so a replica that applied it has everything.
+     */
+    public static long finalPosition(CdcConfig master) throws SQLException {
+        try (Connection c = master.connectToMaster("understudy-switchover", "connectTimeout", "2", "socketTimeout", "10",
+                "options", READ_WRITE);
+             Statement s = c.createStatement(); ResultSet rs = s.executeQuery(Confirmations.MARK)) {
+            rs.next();
+            return Lsns.parse(rs.getString(1));
+        }
+    }
+
+    /** Lifts the fence of a master that keeps its place (a switchover that gave up). */
+    public static void unfence(CdcConfig master) throws SQLException {
+        try (Connection c = master.connectToMaster("understudy-switchover", "connectTimeout", "2", "socketTimeout", "10");
+             Statement s = c.createStatement()) {
+            s.execute("ALTER SYSTEM RESET default_transaction_read_only");
+            s.execute("SELECT pg_reload_conf()");
+        }
+        log.info("lifted the fence of master {}:{}", master.host(), master.port());
+    }
+
+    /**
+     * Turns the fenced former master of a switchover into a replica of the new master without a
+     * seed: it holds exactly what the new master held when it was promoted (both stopped at the same
+     * final position), so it continues from the new stream's start. Its slot from its time as
+     * master is dropped (its capture has stopped).
+     */
+    public static void demote(ReplicaTarget formerMaster, String slot, String stream, StreamStart start) throws SQLException {
+        try (Connection c = connect(formerMaster)) {
+            dropSlot(c, slot);
+        }
+        continueFrom(formerMaster, stream, start, true);
+    }
+
+    /** Drops {@code slot}, ending the walsender still attached to it, if any. */
+    private static void dropSlot(Connection c, String slot) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots"
+                + " WHERE slot_name = ? AND active")) {
+            ps.setString(1, slot);
+            ps.execute();
+        }
+        for (int attempt = 1; ; attempt++) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+                    + " WHERE slot_name = ?")) {
+                ps.setString(1, slot);
+                ps.execute();
+                return;
+            } catch (SQLException e) {
+                if (!"55006".equals(e.getSQLState()) || attempt == 50) { // object_in_use: the walsender is still leaving
+                    throw e;
+                }
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw new SQLException("interrupted while dropping slot " + slot, e);
+                }
+            }
+        }
+    }
+
+    /** Reads replicas' recorded positions again and again, over one connection each (opened on first use). */
+    public static final class Positions implements AutoCloseable {
+        private final String stream;
+        private final Map<String, Connection> connections = new HashMap<>();
+
+        public Positions(String stream) {
+            this.stream = stream;
+        }
+
+        /** The position replica {@code r} recorded; -1 when it has none. */
+        public long read(ReplicaTarget r) throws SQLException {
+            Connection c = connections.get(r.name());
+            if (c == null) {
+                c = connect(r);
+                connections.put(r.name(), c);
+            }
+            try {
+                return AppliedPosition.read(c, stream);
+            } catch (SQLException e) {
+                connections.remove(r.name());
+                c.close();
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() {
+            for (Connection c : connections.values()) {
+                try {
+                    c.close();
+                } catch (SQLException e) {
+                    // gone either way
+                }
+            }
+            connections.clear();
+        }
     }
 
     /** The position replica {@code r} recorded for {@code stream}; -1 when it has none. */
@@ -103,13 +232,8 @@ public final class Promotion {
      * for every session but the applier's.
      */
     public static void rejoin(ReplicaTarget r, String slot, String stream) throws SQLException {
-        try (Connection c = connect(r); Statement s = c.createStatement()) {
-            s.execute("SET default_transaction_read_only = off"); // this session only: the fence stays
-            try (PreparedStatement ps = c.prepareStatement("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
-                    + " WHERE slot_name = ? AND NOT active")) {
-                ps.setString(1, slot);
-                ps.execute();
-            }
+        try (Connection c = connect(r)) {
+            dropSlot(c, slot);
             AppliedPosition.create(c);
             try (PreparedStatement ps = c.prepareStatement(AppliedPosition.SEEDED)) {
                 ps.setString(1, stream);
@@ -121,8 +245,9 @@ public final class Promotion {
         log.info("former master {} readied to rejoin as a replica: slot {} dropped, it will be seeded again", r.name(), slot);
     }
 
+    /** A connection to a node as the leader's failover steps use it: writes allowed even where the node is fenced. */
     private static Connection connect(ReplicaTarget r) throws SQLException {
         return CdcConfig.connect(r.jdbcUrl(), r.user(), r.password(), "understudy-failover", "connectTimeout", "2",
-                "socketTimeout", "30");
+                "socketTimeout", "30", "options", READ_WRITE);
     }
 }

@@ -20,8 +20,11 @@ import java.util.Optional;
  * @param held writes are held: a failover or switchover is under way, and no node takes writes
  *     until the next topology names the new master
  * @param lastFailover the latest failover, or null when there was none
+ * @param draining while {@code held} for a switchover: transactions already open on the master
+ *     may go on there until it is fenced; new ones wait
  */
-public record ClusterTopology(long epoch, String master, List<Replica> replicas, boolean held, Failover lastFailover) {
+public record ClusterTopology(long epoch, String master, List<Replica> replicas, boolean held, Failover lastFailover,
+                              boolean draining) {
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false); // a newer node may add fields
@@ -53,6 +56,11 @@ public record ClusterTopology(long epoch, String master, List<Replica> replicas,
      *     (lost from the cluster); -1 when not known (the node that captured them died with the master)
      */
     public record Failover(long epoch, String from, String to, long unconfirmed) {}
+
+    /** A topology that does not let open transactions drain. */
+    public ClusterTopology(long epoch, String master, List<Replica> replicas, boolean held, Failover lastFailover) {
+        this(epoch, master, replicas, held, lastFailover, false);
+    }
 
     /** A topology in which {@code master} takes writes (none held, no failover yet). */
     public ClusterTopology(long epoch, String master, List<Replica> replicas) {

@@ -41,16 +41,21 @@ public final class LeaderRequests {
     public record Command(String command, Map<String, String> args, String from) {}
 
     /**
-     * The leader's answer: {@code ok} with the command tag in {@code message}, or an error with
-     * its SQLSTATE, message and hint (null when none).
+     * The leader's answer: {@code ok} with the command tag in {@code message} and, for a command
+     * that reports something, one row of values; or an error with its SQLSTATE, message and hint
+     * (null when none).
      */
-    public record Answer(boolean ok, String message, String sqlState, String hint) {
+    public record Answer(boolean ok, String message, String sqlState, String hint, List<String> row) {
         public static Answer done(String tag) {
-            return new Answer(true, tag, null, null);
+            return new Answer(true, tag, null, null, null);
+        }
+
+        public static Answer done(String tag, List<String> row) {
+            return new Answer(true, tag, null, null, row);
         }
 
         public static Answer failed(String sqlState, String message, String hint) {
-            return new Answer(false, message, sqlState, hint);
+            return new Answer(false, message, sqlState, hint, null);
         }
     }
 

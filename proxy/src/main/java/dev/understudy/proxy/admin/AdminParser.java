@@ -14,7 +14,8 @@ public final class AdminParser {
 
     /** Every statement of the console, as its hint lists them. */
     public static final String GRAMMAR = "SHOW CLUSTER, SHOW REPLICATION, SHOW PROXIES, SHOW SESSIONS, SHOW STATS,"
-            + " SET NODE 'name' OFFLINE | ONLINE (other SET and RESET statements are accepted and ignored)";
+            + " SWITCHOVER TO 'name', SET NODE 'name' OFFLINE | ONLINE (other SET and RESET statements are accepted"
+            + " and ignored)";
 
     private AdminParser() {}
 
@@ -86,6 +87,9 @@ public final class AdminParser {
         if (words.size() == 4 && words.get(0).equals("SET") && words.get(1).equals("NODE")
                 && (words.get(3).equals("OFFLINE") || words.get(3).equals("ONLINE"))) {
             return new AdminStatement.SetNode(name(words.get(2), statements.getFirst()), words.get(3).equals("ONLINE"));
+        }
+        if (words.size() == 3 && words.get(0).equals("SWITCHOVER") && words.get(1).equals("TO")) {
+            return new AdminStatement.Switchover(name(words.get(2), statements.getFirst()));
         }
         if (isSet(words)) {
             return new AdminStatement.Set(words.get(words.get(1).equals("SESSION") ? 2 : 1).toLowerCase(Locale.ROOT));

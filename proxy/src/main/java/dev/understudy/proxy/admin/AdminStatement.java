@@ -42,6 +42,18 @@ public sealed interface AdminStatement {
         }
     }
 
+    /**
+     * {@code SWITCHOVER TO 'name'}: the master role moves to a streaming replica with no committed
+     * transaction lost; answers with one row saying what happened and how long writes paused.
+     * Carried out by the leader.
+     */
+    record Switchover(String target) implements AdminStatement {
+        @Override
+        public List<String> columns() {
+            return List.of("old_master", "new_master", "epoch", "write_pause_ms");
+        }
+    }
+
     /** What a SHOW reads, with its result's columns. */
     enum What {
         CLUSTER("node", "address", "role", "state", "up", "views", "epoch", "leader"),

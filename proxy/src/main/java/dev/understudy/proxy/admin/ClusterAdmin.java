@@ -28,7 +28,7 @@ import java.util.function.Supplier;
 public final class ClusterAdmin implements AdminService {
 
     /** How long a statement the leader carries out may take before the console gives up waiting. */
-    private static final Duration LEADER_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration LEADER_TIMEOUT = Duration.ofSeconds(60);
 
     private final Supplier<Coordinator> coordinator;
     private final Map<String, DatabaseNode> nodes;
@@ -54,6 +54,7 @@ public final class ClusterAdmin implements AdminService {
             case AdminStatement.Set set -> new AdminResult(List.of(), "SET");
             case AdminStatement.SetNode set -> askLeader(Coordinator.SET_NODE,
                     Map.of("node", set.node(), "state", set.online() ? "online" : "offline"));
+            case AdminStatement.Switchover s -> askLeader(Coordinator.SWITCHOVER, Map.of("node", s.target()));
         };
     }
 
@@ -72,7 +73,7 @@ public final class ClusterAdmin implements AdminService {
         if (!answer.ok()) {
             throw new AdminException(answer.sqlState(), answer.message(), answer.hint());
         }
-        return new AdminResult(List.of(), answer.message());
+        return new AdminResult(answer.row() == null ? List.of() : List.of(answer.row()), answer.message());
     }
 
     private AdminResult cluster() throws AdminException {

@@ -13,8 +13,10 @@ import java.util.Objects;
  * @param replicas the nodes that serve reads
  * @param writesHeld no node takes writes now: a failover is under way, or this proxy cannot tell
  *     (it lost its ZooKeeper session); writes wait for a topology that releases them
+ * @param draining while writes are held for a switchover: a transaction already open on the
+ *     master may go on there (until the master is fenced); new ones wait
  */
-public record Topology(long epoch, DatabaseNode master, List<DatabaseNode> replicas, boolean writesHeld) {
+public record Topology(long epoch, DatabaseNode master, List<DatabaseNode> replicas, boolean writesHeld, boolean draining) {
 
     public Topology {
         Objects.requireNonNull(master, "master");
@@ -23,12 +25,17 @@ public record Topology(long epoch, DatabaseNode master, List<DatabaseNode> repli
 
     /** A topology whose master takes writes. */
     public Topology(long epoch, DatabaseNode master, List<DatabaseNode> replicas) {
-        this(epoch, master, replicas, false);
+        this(epoch, master, replicas, false, false);
     }
 
-    /** The same, with writes held. */
+    /** A topology that does not let open transactions drain. */
+    public Topology(long epoch, DatabaseNode master, List<DatabaseNode> replicas, boolean writesHeld) {
+        this(epoch, master, replicas, writesHeld, false);
+    }
+
+    /** The same, with writes held (and no transaction draining: this proxy cannot tell). */
     public Topology withWritesHeld() {
-        return new Topology(epoch, master, replicas, true);
+        return new Topology(epoch, master, replicas, true, false);
     }
 
     /** The master and the replicas, master first. */

@@ -106,6 +106,13 @@ public enum ConfigKey {
                     + " current master, then it serves reads. Writes it took that never reached the new master"
                     + " (asynchronous mode) are gone then; false keeps it fenced and out of use until an operator"
                     + " acts, as MaxScale's auto_rejoin does by default."),
+    FAILOVER_SWITCHOVER_DRAIN_MS("failover.switchover_drain_ms", "2000", Parsers.millisOrZero(),
+            "How long SWITCHOVER lets transactions already open on the master finish (new writes wait meanwhile)"
+                    + " before it makes the master read-only; those still open then are rolled back and their"
+                    + " clients get a retryable error. Part of the write pause when transactions are open."),
+    FAILOVER_SWITCHOVER_TIMEOUT_MS("failover.switchover_timeout_ms", "10000", Parsers.millis(100),
+            "How long SWITCHOVER waits for its target to apply everything the master committed; when it does not,"
+                    + " the switchover gives up and the master takes writes again."),
 
     ROUTING_REPLICA_READS("routing.replica_reads", "true", Parsers.bool(),
             "Whether reads may go to replicas. false sends every statement to the master (the demo cluster"

@@ -136,6 +136,8 @@ public record ProxyConfig(
         put(out, ConfigKey.FAILOVER_SYNCHRONOUS, failover.synchronous());
         put(out, ConfigKey.FAILOVER_SYNC_TIMEOUT_MS, failover.syncTimeout().toMillis());
         put(out, ConfigKey.FAILOVER_AUTO_REJOIN, failover.autoRejoin());
+        put(out, ConfigKey.FAILOVER_SWITCHOVER_DRAIN_MS, failover.switchoverDrain().toMillis());
+        put(out, ConfigKey.FAILOVER_SWITCHOVER_TIMEOUT_MS, failover.switchoverTimeout().toMillis());
         put(out, ConfigKey.ROUTING_REPLICA_READS, routing.replicaReads());
         put(out, ConfigKey.ROUTING_BALANCE, routing.balance().configName());
         put(out, ConfigKey.ROUTING_CONSISTENCY, routing.consistency().configName());

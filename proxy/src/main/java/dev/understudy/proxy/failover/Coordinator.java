@@ -49,6 +49,8 @@ public final class Coordinator implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Coordinator.class);
     /** The leader request that sets a replica offline or online ({@code SET NODE}): args node, state. */
     public static final String SET_NODE = "set_node";
+    /** The leader request that moves the master role to a replica ({@code SWITCHOVER TO}): arg node. */
+    public static final String SWITCHOVER = "switchover";
     private static final int MAX_CONNECTION_TIMEOUT_MS = 15_000;
 
     private final ProxyConfig config;
@@ -195,7 +197,8 @@ public final class Coordinator implements AutoCloseable {
         List<DatabaseNode> replicas = t.replicas().stream().filter(r -> ClusterTopology.STREAMING.equals(r.state()))
                 .map(r -> nodes.get(r.name())).filter(Objects::nonNull).toList();
         boolean readsGoOn = connected || config.failover().readsWithoutZooKeeper();
-        current.set(new Topology(t.epoch(), master, readsGoOn ? replicas : List.of(), t.held() || !connected));
+        current.set(new Topology(t.epoch(), master, readsGoOn ? replicas : List.of(), t.held() || !connected,
+                t.held() && t.draining() && connected));
     }
 
     private void tickLoop() {

@@ -1,6 +1,7 @@
 package dev.understudy.proxy.failover;
 
 import dev.understudy.cdc.Capture;
+import dev.understudy.cdc.CdcConfig;
 import dev.understudy.cdc.Promotion;
 import dev.understudy.cdc.ReplicaState;
 import dev.understudy.election.ClusterPaths;
@@ -13,6 +14,7 @@ import dev.understudy.election.TopologyStore;
 import dev.understudy.proxy.cluster.DatabaseNode;
 import dev.understudy.proxy.config.ProxyConfig;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -44,6 +46,10 @@ import org.slf4j.LoggerFactory;
 final class LeaderDuties {
 
     private static final Logger log = LoggerFactory.getLogger(LeaderDuties.class);
+    /** How often a switchover looks at the master's transactions and the replicas' positions. */
+    private static final Duration POLL = Duration.ofMillis(10);
+    /** How long, at most, a switchover waits for the other replicas once its target has caught up. */
+    private static final Duration OTHERS_GRACE = Duration.ofSeconds(2);
 
     private final ProxyConfig config;
     private final String id;
@@ -322,6 +328,7 @@ final class LeaderDuties {
             try {
                 answer = switch (r.command().command()) {
                     case Coordinator.SET_NODE -> setNode(r.command().args().get("node"), "online".equals(r.command().args().get("state")));
+                    case Coordinator.SWITCHOVER -> switchover(r.command().args().get("node"));
                     default -> LeaderRequests.Answer.failed("0A000", "this leader does not know the command "
                             + r.command().command() + " (is it an older version than " + r.command().from() + "?)", null);
                 };
@@ -364,6 +371,188 @@ final class LeaderDuties {
         }
         log.warn("replica {} is now {} (SET NODE from the admin console)", name, wanted);
         return LeaderRequests.Answer.done("SET NODE");
+    }
+
+    // ---- switchover
+
+    /**
+     * {@code SWITCHOVER TO}: holds writes (letting open transactions finish for a while), fences the
+     * master, lets the target apply everything up to the master's final position, promotes it,
+     * turns the old master into a replica without a seed, releases writes. No committed
+     * transaction is lost: the master takes none after its final position, and the target has all
+     * of them before it is promoted. Gives up, the master taking writes again, when the target does
+     * not catch up in time.
+     */
+    private LeaderRequests.Answer switchover(String target) throws Exception {
+        TopologyStore.Versioned v = store.read().orElseThrow(() -> new IllegalStateException("the cluster has no topology"));
+        ClusterTopology t = v.topology();
+        String old = t.master();
+        LeaderRequests.Answer refused = switchoverRefused(t, target);
+        if (refused != null) {
+            return refused;
+        }
+        long began = System.nanoTime();
+        ClusterTopology draining = new ClusterTopology(t.epoch() + 1, old, t.replicas(), true, t.lastFailover(), true);
+        if (!store.compareAndSet(v, draining)) {
+            return LeaderRequests.Answer.failed("40001", "the topology changed meanwhile", "Try again.");
+        }
+        log.warn("switchover from {} to {} begins: epoch {}, writes held", old, target, draining.epoch());
+        v = store.read().orElseThrow();
+        CdcConfig master = cdc.forMaster(old, List.of());
+        awaitOpenTransactions(master);
+        long finalPosition;
+        try {
+            Promotion.fence(master);
+            finalPosition = Promotion.finalPosition(master);
+        } catch (SQLException e) {
+            return abandonSwitchover(v, master, "cannot fence the master " + old + ": " + e.getMessage());
+        }
+        long deadline = System.nanoTime() + config.failover().switchoverTimeout().toNanos();
+        List<String> caughtUp = awaitPosition(t, finalPosition, target, deadline);
+        if (!caughtUp.contains(target)) {
+            return abandonSwitchover(v, master, target + " did not apply everything the master committed within "
+                    + config.failover().switchoverTimeout().toMillis() + " ms (failover.switchover_timeout_ms)");
+        }
+        closeCapture();
+        Promotion.StreamStart start;
+        try {
+            start = Promotion.promote(cdc.forMaster(target, List.of()));
+        } catch (SQLException e) {
+            ensureCapture(t);
+            return abandonSwitchover(v, master, "cannot promote " + target + ": " + e.getMessage());
+        }
+        List<Replica> next = new ArrayList<>();
+        for (Replica r : t.replicas()) {
+            if (r.name().equals(target)) {
+                continue;
+            }
+            if (ClusterTopology.STALE.equals(r.state())) {
+                next.add(r);
+                continue;
+            }
+            boolean proven = caughtUp.contains(r.name());
+            try {
+                Promotion.continueFrom(cdc.target(r.name()), cdc.stream(), start, proven);
+            } catch (SQLException e) {
+                log.warn("cannot tell replica {} where it stands in the new master's stream ({}): it will be seeded again",
+                        r.name(), e.getMessage());
+                proven = false;
+            }
+            next.add(new Replica(r.name(), proven ? r.state() : ClusterTopology.RESEED));
+        }
+        String oldState = ClusterTopology.STREAMING;
+        try {
+            Promotion.demote(cdc.target(old), config.cdc().slot(), cdc.stream(), start);
+        } catch (SQLException e) {
+            log.warn("cannot turn the old master {} into a replica ({}): it will be seeded again", old, e.getMessage());
+            oldState = ClusterTopology.RESEED;
+        }
+        next.add(new Replica(old, oldState));
+        ClusterTopology released = new ClusterTopology(draining.epoch(), target, next, false, t.lastFailover());
+        if (!store.compareAndSet(v, released)) {
+            log.error("the topology changed during the switchover to {}; leaving it as it is now", target);
+            return LeaderRequests.Answer.failed("40001", "the topology changed during the switchover", "Look with SHOW CLUSTER.");
+        }
+        long pauseMs = (System.nanoTime() - began) / 1_000_000;
+        log.warn("switchover done: {} replaces {} in epoch {}; writes paused {} ms; replicas {}", target, old,
+                released.epoch(), pauseMs, next);
+        ensureCapture(released);
+        return LeaderRequests.Answer.done("SWITCHOVER", List.of(old, target, Long.toString(released.epoch()),
+                Long.toString(pauseMs)));
+    }
+
+    /** Why a switchover to {@code target} cannot begin; null when it can. */
+    private LeaderRequests.Answer switchoverRefused(ClusterTopology t, String target) {
+        if (target == null || !nodes.containsKey(target)) {
+            return LeaderRequests.Answer.failed("42704", "no database node is named \"" + target + "\"",
+                    "Nodes: " + String.join(", ", nodes.keySet()) + ".");
+        }
+        if (target.equals(t.master())) {
+            return LeaderRequests.Answer.failed("55000", target + " is the master already", null);
+        }
+        if (!t.replica(target).map(r -> ClusterTopology.STREAMING.equals(r.state())).orElse(false)) {
+            return LeaderRequests.Answer.failed("55000", target + " is not a streaming replica ("
+                    + t.replica(target).map(Replica::state).orElse("not in the topology") + ")",
+                    "Only a replica in sync can take the master role; see SHOW REPLICATION.");
+        }
+        if (t.held()) {
+            return LeaderRequests.Answer.failed("55000", "a failover or switchover is under way", "Try again in a moment.");
+        }
+        if (capture == null || !t.master().equals(captureMaster) || !nodes.get(t.master()).available()) {
+            return LeaderRequests.Answer.failed("55000", "the master " + t.master() + " is not up and captured now",
+                    "A switchover needs a running master; after a failure the leader fails over by itself.");
+        }
+        return null;
+    }
+
+    /** Waits, up to failover.switchover_drain_ms, until no client transaction is open on the master. */
+    private void awaitOpenTransactions(CdcConfig master) {
+        long deadline = System.nanoTime() + config.failover().switchoverDrain().toNanos();
+        try {
+            int open;
+            while ((open = Promotion.openTransactions(master)) > 0) {
+                if (System.nanoTime() > deadline) {
+                    log.info("{} transaction(s) still open on the master after {} ms: they are rolled back", open,
+                            config.failover().switchoverDrain().toMillis());
+                    return;
+                }
+                Thread.sleep(POLL);
+            }
+        } catch (SQLException e) {
+            log.info("cannot count the master's open transactions ({}); fencing it now", e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Waits until {@code target} has applied {@code position} (or the deadline passes), and gives
+     * the other streaming replicas at most {@link #OTHERS_GRACE} more to get there too; returns the
+     * replicas that did.
+     */
+    private List<String> awaitPosition(ClusterTopology t, long position, String target, long deadline) {
+        List<String> reached = new ArrayList<>();
+        List<String> waiting = new ArrayList<>(List.of(target));
+        t.replicas().stream().filter(r -> !r.name().equals(target) && ClusterTopology.STREAMING.equals(r.state()))
+                .forEach(r -> waiting.add(r.name()));
+        long othersUntil = deadline;
+        try (Promotion.Positions positions = new Promotion.Positions(cdc.stream())) {
+            while (!waiting.isEmpty() && System.nanoTime() < othersUntil) {
+                for (String name : List.copyOf(waiting)) {
+                    try {
+                        if (positions.read(cdc.target(name)) >= position) {
+                            reached.add(name);
+                            waiting.remove(name);
+                            if (name.equals(target)) {
+                                othersUntil = Math.min(deadline, System.nanoTime() + OTHERS_GRACE.toNanos());
+                            }
+                        }
+                    } catch (SQLException e) {
+                        log.debug("cannot read the position of {}: {}", name, e.getMessage());
+                    }
+                }
+                if (!waiting.isEmpty()) {
+                    Thread.sleep(POLL);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return reached;
+    }
+
+    /** Gives a switchover up: the master's fence lifted and writes released to it (same epoch). */
+    private LeaderRequests.Answer abandonSwitchover(TopologyStore.Versioned held, CdcConfig master, String why)
+            throws Exception {
+        log.error("switchover abandoned: {}; {} stays master", why, held.topology().master());
+        try {
+            Promotion.unfence(master);
+        } catch (SQLException e) {
+            log.error("cannot lift the fence of {}: {}", held.topology().master(), e.getMessage());
+        }
+        ClusterTopology t = held.topology();
+        store.compareAndSet(held, new ClusterTopology(t.epoch(), t.master(), t.replicas(), false, t.lastFailover()));
+        return LeaderRequests.Answer.failed("55000", "switchover abandoned: " + why, "The master takes writes again.");
     }
 
     // ---- capture

@@ -282,9 +282,14 @@ final class BackendLink implements BackendRelay.Listener {
         }
     }
 
+    /**
+     * A FATAL error on an idle connection (the server shutting it down, a fence ending it) is the
+     * session's to absorb when nothing is lost with it: on a replica always, on the master between
+     * transactions. The next unit opens another connection, on whichever node is master then.
+     */
     @Override
     public boolean dropIdleFatal() {
-        return role == Role.REPLICA && idle();
+        return idle() && (role == Role.REPLICA || status == 'I');
     }
 
     /** Whether every unit in flight could be sent again elsewhere (true when none is). */

@@ -517,6 +517,9 @@ final class Router implements BackendLink.Owner {
             settle(master); // its answers first: then its transaction status is exact
         }
         if (master.status() != 'I' && !master.closed()) {
+            if (t.draining() && t.master() == master.node()) {
+                return master; // a switchover lets open transactions finish before it fences the master
+            }
             // a transaction goes on only on the node it began on: wait while writes are held for a
             // moment (this proxy's ZooKeeper connection came and went, say), end it if the master changed
             try {

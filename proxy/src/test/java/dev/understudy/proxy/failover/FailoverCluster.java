@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -16,8 +17,12 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.curator.test.TestingCluster;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What the failover tests and benchmark run on: a three-server ZooKeeper ensemble (curator-test),
@@ -26,6 +31,8 @@ import org.apache.curator.test.TestingCluster;
  */
 final class FailoverCluster implements AutoCloseable {
 
+    private static final Logger log = LoggerFactory.getLogger(FailoverCluster.class);
+    private static final long WRITE_PAUSE_MS = 2;
     static final String PASSWORD = "backend-secret";
 
     final Path work;
@@ -78,7 +85,8 @@ final class FailoverCluster implements AutoCloseable {
                     "role", db == databases.getFirst() ? "master" : "replica"));
         }
         tree.put("nodes", list);
-        tree.put("users", List.of(Map.of("name", "app", "password", "app")));
+        tree.put("users", List.of(Map.of("name", "app", "password", "app"),
+                Map.of("name", "admin", "password", "admin", "admin", true)));
         return tree;
     }
 
@@ -114,6 +122,57 @@ final class FailoverCluster implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /**
+     * Inserts (writer, n) into table events for n = 1, 2, ... through {@code proxy}, a few hundred a
+     * second, until {@code running} is false: the acknowledged n in {@code acknowledged}, the SQLSTATE
+     * of each failure in {@code failed} (then it connects again).
+     */
+    static void write(UnderstudyNode proxy, int writer, AtomicBoolean running, Set<Integer> acknowledged,
+                              Queue<String> failed) {
+        int n = 0;
+        Connection c = null;
+        while (running.get()) {
+            try {
+                if (c == null) {
+                    c = connect(proxy);
+                }
+                n++;
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO events (writer, n) VALUES (?, ?)")) {
+                    ps.setInt(1, writer);
+                    ps.setInt(2, n);
+                    ps.executeUpdate();
+                }
+                acknowledged.add(n);
+                Thread.sleep(WRITE_PAUSE_MS); // a steady load of a few hundred writes a second per writer
+            } catch (InterruptedException e) {
+                break;
+            } catch (SQLException e) {
+                failed.add(String.valueOf(e.getSQLState()));
+                log.info("writer {}: {} ({})", writer, e.getMessage(), e.getSQLState());
+                if (c != null) {
+                    try {
+                        c.close();
+                    } catch (SQLException ignored) {
+                        // gone
+                    }
+                    c = null;
+                }
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException ie) {
+                    return;
+                }
+            }
+        }
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException ignored) {
+                // gone
+            }
+        }
     }
 
     PgNode database(String name) {

@@ -25,10 +25,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingCluster;
 import org.junit.jupiter.api.AfterEach;
@@ -49,7 +50,6 @@ class FailoverIT {
 
     private static final Logger log = LoggerFactory.getLogger(FailoverIT.class);
     private static final String PASSWORD = FailoverCluster.PASSWORD;
-    private static final long WRITE_PAUSE_MS = 2;
 
     private FailoverCluster cluster;
     private Path work;
@@ -114,13 +114,13 @@ class FailoverIT {
         }
         AtomicBoolean running = new AtomicBoolean(true);
         Map<Integer, Set<Integer>> acknowledged = new ConcurrentHashMap<>();
-        AtomicInteger failed = new AtomicInteger();
+        Queue<String> failed = new ConcurrentLinkedQueue<>();
         List<Thread> writers = new ArrayList<>();
         for (int w = 0; w < 2; w++) {
             int writer = w;
             UnderstudyNode proxy = nodes.get(w); // two different proxies
             acknowledged.put(writer, ConcurrentHashMap.newKeySet());
-            writers.add(Thread.ofPlatform().name("writer-" + w).start(() -> write(proxy, writer, running,
+            writers.add(Thread.ofPlatform().name("writer-" + w).start(() -> FailoverCluster.write(proxy, writer, running,
                     acknowledged.get(writer), failed)));
         }
         Await.until("both writers write", Duration.ofSeconds(30),
@@ -180,7 +180,7 @@ class FailoverIT {
         }
         assertTrue(acknowledgedAfter >= 90, "writes resumed on the new master: " + acknowledgedAfter);
         log.info("failover: {} client operations failed, {} acknowledged writes lost ({} mode); the topology says"
-                + " {} captured transaction(s) were not on the new master", failed.get(), lost,
+                + " {} captured transaction(s) were not on the new master", failed.size(), lost,
                 cluster.synchronous() ? "synchronous" : "asynchronous", t.lastFailover().unconfirmed());
 
         Await.until(other.name() + " equals the new master", Duration.ofSeconds(120),
@@ -275,12 +275,12 @@ class FailoverIT {
             assertTrue(nodes.stream().noneMatch(n -> n.coordinator().isLeader()), "proxy1 leads, the others do not");
             AtomicBoolean running = new AtomicBoolean(true);
             Set<Integer> acknowledged = ConcurrentHashMap.newKeySet();
-            AtomicInteger failed = new AtomicInteger();
-            Thread writer = Thread.ofPlatform().start(() -> write(nodes.getFirst(), 0, running, acknowledged, failed));
+            Queue<String> failed = new ConcurrentLinkedQueue<>();
+            Thread writer = Thread.ofPlatform().start(() -> FailoverCluster.write(nodes.getFirst(), 0, running, acknowledged, failed));
             try {
                 Await.until("writes reach the replicas", Duration.ofSeconds(60), () -> count(databases.get(1), "events") >= 100);
             } catch (AssertionError e) {
-                throw new AssertionError(e.getMessage() + " (acknowledged " + acknowledged.size() + ", failed " + failed.get()
+                throw new AssertionError(e.getMessage() + " (acknowledged " + acknowledged.size() + ", failed " + failed.size()
                         + "); proxy1's log:\n" + Files.readString(log1), e);
             }
 
@@ -292,7 +292,7 @@ class FailoverIT {
             Await.until("writes go on", Duration.ofSeconds(60), () -> acknowledged.size() >= atTakeover + 100);
             running.set(false);
             writer.join(Duration.ofSeconds(60));
-            assertEquals(0, failed.get(), "the master never failed: no client error");
+            assertEquals(0, failed.size(), "the master never failed: no client error");
         } finally {
             leader.toHandle().destroyForcibly();
         }
@@ -327,8 +327,8 @@ class FailoverIT {
             startNodes(1, 3);
             AtomicBoolean running = new AtomicBoolean(true);
             Set<Integer> acknowledged = ConcurrentHashMap.newKeySet();
-            AtomicInteger failed = new AtomicInteger();
-            Thread writer = Thread.ofPlatform().start(() -> write(nodes.getFirst(), 0, running, acknowledged, failed));
+            Queue<String> failed = new ConcurrentLinkedQueue<>();
+            Thread writer = Thread.ofPlatform().start(() -> FailoverCluster.write(nodes.getFirst(), 0, running, acknowledged, failed));
             Await.until("writes reach the replicas", Duration.ofSeconds(60), () -> count(databases.get(2), "events") >= 100);
 
             stalledPids.add(stalled.postmasterPid());
@@ -505,53 +505,6 @@ class FailoverIT {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO kv VALUES (?, 'v')")) {
             ps.setInt(1, k);
             ps.executeUpdate();
-        }
-    }
-
-    /** Inserts (writer, n) for n = 1, 2, ... through {@code proxy}, reconnecting after any failure. */
-    private static void write(UnderstudyNode proxy, int writer, AtomicBoolean running, Set<Integer> acknowledged,
-                              AtomicInteger failed) {
-        int n = 0;
-        Connection c = null;
-        while (running.get()) {
-            try {
-                if (c == null) {
-                    c = connect(proxy);
-                }
-                n++;
-                try (PreparedStatement ps = c.prepareStatement("INSERT INTO events (writer, n) VALUES (?, ?)")) {
-                    ps.setInt(1, writer);
-                    ps.setInt(2, n);
-                    ps.executeUpdate();
-                }
-                acknowledged.add(n);
-                Thread.sleep(WRITE_PAUSE_MS); // a steady load of a few hundred writes a second per writer
-            } catch (InterruptedException e) {
-                break;
-            } catch (SQLException e) {
-                failed.incrementAndGet();
-                log.info("writer {}: {} ({})", writer, e.getMessage(), e.getSQLState());
-                if (c != null) {
-                    try {
-                        c.close();
-                    } catch (SQLException ignored) {
-                        // gone
-                    }
-                    c = null;
-                }
-                try {
-                    Thread.sleep(50);
-                } catch (InterruptedException ie) {
-                    return;
-                }
-            }
-        }
-        if (c != null) {
-            try {
-                c.close();
-            } catch (SQLException ignored) {
-                // gone
-            }
         }
     }
 

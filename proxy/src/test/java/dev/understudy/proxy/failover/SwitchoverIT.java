@@ -1,0 +1,154 @@
+package dev.understudy.proxy.failover;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.understudy.election.ClusterTopology;
+import dev.understudy.proxy.Await;
+import dev.understudy.proxy.UnderstudyNode;
+import dev.understudy.proxy.demo.PgNode;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.postgresql.util.PSQLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * SWITCHOVER with real parts: three Understudy nodes over a three-server ZooKeeper, an embedded
+ * master and two replicas kept in sync by change data capture, two clients writing through two
+ * different proxies, the statement typed on the third (not the leader: the leader carries it
+ * out). No acknowledged write is lost, none is applied twice, the old master becomes a replica
+ * without a seed, every node ends equal; and back again.
+ */
+class SwitchoverIT {
+
+    private static final Logger log = LoggerFactory.getLogger(SwitchoverIT.class);
+
+    private FailoverCluster cluster;
+
+    @BeforeEach
+    void start() throws Exception {
+        cluster = FailoverCluster.start();
+        cluster.startNodes(0, 3);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        cluster.close();
+    }
+
+    private Connection admin(UnderstudyNode node) throws SQLException {
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + node.pgPort() + "/understudy", "admin", "admin");
+    }
+
+    @Test
+    void aSwitchoverUnderWritesThroughTwoProxiesLosesNothingAndTheOldMasterBecomesAReplica() throws Exception {
+        List<UnderstudyNode> nodes = cluster.nodes;
+        try (Connection c = FailoverCluster.connect(nodes.getFirst()); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE events (writer int NOT NULL, n int NOT NULL, PRIMARY KEY (writer, n))");
+        }
+        AtomicBoolean running = new AtomicBoolean(true);
+        Map<Integer, Set<Integer>> acknowledged = new ConcurrentHashMap<>();
+        Queue<String> failed = new ConcurrentLinkedQueue<>();
+        List<Thread> writers = new ArrayList<>();
+        for (int w = 0; w < 2; w++) {
+            int writer = w;
+            acknowledged.put(w, ConcurrentHashMap.newKeySet());
+            writers.add(Thread.ofPlatform().name("writer-" + w).start(() ->
+                    FailoverCluster.write(nodes.get(writer), writer, running, acknowledged.get(writer), failed)));
+        }
+        Await.until("both writers write", Duration.ofSeconds(30),
+                () -> acknowledged.values().stream().allMatch(a -> a.size() >= 50));
+        PgNode pg1 = cluster.database("pg1");
+        long eventsOid = oid(pg1);
+
+        List<String> row = switchover(nodes.get(2), "pg2");
+        assertEquals(List.of("pg1", "pg2", "2"), row.subList(0, 3), "old master, new master, epoch: " + row);
+        log.info("switchover to pg2: writes paused {} ms", row.get(3));
+        for (UnderstudyNode n : nodes) {
+            Await.until(n.coordinator().id() + " routes writes to pg2", Duration.ofSeconds(30),
+                    () -> !n.topology().writesHeld() && n.topology().master().name().equals("pg2"));
+        }
+        awaitMoreWrites(acknowledged, 50);
+
+        ClusterTopology t = nodes.getFirst().coordinator().clusterTopology();
+        assertEquals(ClusterTopology.STREAMING, t.replica("pg1").orElseThrow().state(), "the old master is a replica: " + t);
+        assertEquals(ClusterTopology.STREAMING, t.replica("pg3").orElseThrow().state(), "pg3 was not re-seeded: " + t);
+
+        List<String> back = switchover(nodes.get(1), "pg1");
+        assertEquals(List.of("pg2", "pg1", "3"), back.subList(0, 3), "and back: " + back);
+        log.info("switchover back to pg1: writes paused {} ms", back.get(3));
+        awaitMoreWrites(acknowledged, 50);
+        running.set(false);
+        for (Thread w : writers) {
+            w.join(Duration.ofSeconds(60));
+        }
+
+        assertEquals(eventsOid, oid(pg1), "pg1 was never seeded again: the same table, not a copy");
+        assertTrue(failed.stream().allMatch(state -> state.startsWith("57") || state.startsWith("08")),
+                "only retryable errors reached the clients: " + failed);
+        log.info("client operations failed during two switchovers: {} {}", failed.size(), failed);
+        Set<String> onMaster = FailoverCluster.rows(pg1);
+        acknowledged.forEach((w, acked) -> acked.forEach(n -> assertTrue(onMaster.contains(w + ":" + n),
+                "acknowledged write " + w + ":" + n + " is on the master")));
+        for (PgNode db : cluster.databases) {
+            Await.until(db.name() + " equals the master", Duration.ofSeconds(60),
+                    () -> FailoverCluster.rows(db).equals(FailoverCluster.rows(pg1)));
+        }
+    }
+
+    @Test
+    void aSwitchoverToTheMasterOrToAnUnknownNodeIsRefused() throws Exception {
+        try (Connection c = admin(cluster.nodes.get(1)); Statement s = c.createStatement()) {
+            PSQLException master = assertThrows(PSQLException.class, () -> s.executeQuery("SWITCHOVER TO 'pg1'"));
+            assertEquals("55000", master.getSQLState(), master.getMessage());
+            PSQLException unknown = assertThrows(PSQLException.class, () -> s.executeQuery("SWITCHOVER TO 'pg9'"));
+            assertEquals("42704", unknown.getSQLState(), unknown.getMessage());
+        }
+        assertEquals(1, cluster.nodes.getFirst().coordinator().clusterTopology().epoch(), "nothing changed");
+    }
+
+    /** Runs SWITCHOVER TO {@code target} on {@code node}'s admin console; returns its row. */
+    private List<String> switchover(UnderstudyNode node, String target) throws SQLException {
+        try (Connection c = admin(node); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SWITCHOVER TO '" + target + "'")) {
+            assertTrue(rs.next(), "one row");
+            List<String> row = new ArrayList<>();
+            for (int i = 1; i <= 4; i++) {
+                row.add(rs.getString(i));
+            }
+            return row;
+        }
+    }
+
+    private static void awaitMoreWrites(Map<Integer, Set<Integer>> acknowledged, int more) throws Exception {
+        Map<Integer, Integer> now = new ConcurrentHashMap<>();
+        acknowledged.forEach((w, a) -> now.put(w, a.size()));
+        Await.until("both writers write on", Duration.ofSeconds(60),
+                () -> acknowledged.entrySet().stream().allMatch(e -> e.getValue().size() >= now.get(e.getKey()) + more));
+    }
+
+    private static long oid(PgNode db) throws SQLException {
+        try (Connection c = db.superuserDataSource("app").getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT 'events'::regclass::oid::bigint")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+}
