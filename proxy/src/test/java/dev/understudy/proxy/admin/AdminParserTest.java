@@ -20,6 +20,14 @@ class AdminParserTest {
     }
 
     @Test
+    void switchoverNamesItsTarget() throws AdminException {
+        assertEquals(new AdminStatement.Switchover("pg2"), AdminParser.parse("SWITCHOVER TO 'pg2'"));
+        assertEquals(new AdminStatement.Switchover("pg3"), AdminParser.parse("switchover to pg3;"));
+        assertEquals(List.of("old_master", "new_master", "epoch", "write_pause_ms"),
+                AdminParser.parse("SWITCHOVER TO 'pg2'").columns());
+    }
+
+    @Test
     void setNodeTakesAQuotedOrABareName() throws AdminException {
         assertEquals(new AdminStatement.SetNode("pg2", false), AdminParser.parse("SET NODE 'pg2' OFFLINE"));
         assertEquals(new AdminStatement.SetNode("Replica 'B'", true), AdminParser.parse("set node 'Replica ''B''' online;"));
@@ -49,7 +57,7 @@ class AdminParserTest {
 
     @Test
     void anythingElseIsASyntaxErrorWhoseHintListsWhatExists() {
-        for (String sql : List.of("SELECT 1", "SHOW", "SHOW CLUSTERS", "SHOW CLUSTER NOW", "SWITCHOVER TO 'pg2'", "",
+        for (String sql : List.of("SELECT 1", "SHOW", "SHOW CLUSTERS", "SHOW CLUSTER NOW", "SWITCHOVER 'pg2'", "SWITCHOVER TO", "",
                 "SHOW CLUSTER; SHOW STATS", "SHOW 'cluster'", "SHOW CLUSTER!")) {
             AdminException e = assertThrows(AdminException.class, () -> AdminParser.parse(sql), sql);
             assertEquals("42601", e.sqlState(), sql);
