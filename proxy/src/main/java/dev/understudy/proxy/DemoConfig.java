@@ -49,7 +49,7 @@ final class DemoConfig {
                   failover: kill -9 %3$d
                 Writes go to pg1; change data capture copies them to pg2 and pg3, which serve the reads.
                 The admin console answers SHOW CLUSTER, SHOW REPLICATION, SHOW PROXIES, SHOW SESSIONS, SHOW STATS
-                and SET NODE 'pg2' OFFLINE | ONLINE (docs/admin.md).
+                SET NODE 'pg2' OFFLINE | ONLINE and SWITCHOVER TO 'pg2' (docs/admin.md).
                 The failover command kills pg1's postmaster: within about a second a replica is promoted and
                 writes go there (psql: SELECT inet_server_port(); metrics: understudy_node_master). See docs/failover.md.
                 Press Ctrl-C to stop.

@@ -144,7 +144,7 @@ public final class FailoverBenchmark {
         return median(ms);
     }
 
-    private static void write(UnderstudyNode proxy, int writer, AtomicBoolean running, ConcurrentLinkedQueue<Ack> acks,
+    static void write(UnderstudyNode proxy, int writer, AtomicBoolean running, ConcurrentLinkedQueue<Ack> acks,
                               ConcurrentLinkedQueue<Long> latencies, AtomicInteger failed) {
         int n = 0;
         Connection c = null;
@@ -183,7 +183,7 @@ public final class FailoverBenchmark {
         closeQuietly(c);
     }
 
-    private static void await(BooleanSupplier condition, Duration timeout, String what) throws InterruptedException {
+    static void await(BooleanSupplier condition, Duration timeout, String what) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
@@ -193,7 +193,7 @@ public final class FailoverBenchmark {
         }
     }
 
-    private static double median(List<Double> values) {
+    static double median(List<Double> values) {
         List<Double> sorted = new ArrayList<>(values);
         Collections.sort(sorted);
         return sorted.isEmpty() ? Double.NaN : sorted.get(sorted.size() / 2);
