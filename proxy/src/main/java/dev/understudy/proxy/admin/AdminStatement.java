@@ -54,6 +54,26 @@ public sealed interface AdminStatement {
         }
     }
 
+    /**
+     * {@code FAILOVER [TO 'name']}: the master is failed over now, whatever the health checks say,
+     * to {@code target} when named (null: the most caught-up replica). Transactions the promoted
+     * replica lacks are lost, and counted. Carried out by the leader.
+     */
+    record Failover(String target) implements AdminStatement {
+        @Override
+        public List<String> columns() {
+            return List.of("old_master", "new_master", "epoch", "unconfirmed");
+        }
+    }
+
+    /** {@code REJOIN 'name'}: a former master returns as a replica, its contents replaced by a seed. */
+    record Rejoin(String node) implements AdminStatement {
+        @Override
+        public List<String> columns() {
+            return List.of();
+        }
+    }
+
     /** What a SHOW reads, with its result's columns. */
     enum What {
         CLUSTER("node", "address", "role", "state", "up", "views", "epoch", "leader"),

@@ -55,6 +55,9 @@ public final class ClusterAdmin implements AdminService {
             case AdminStatement.SetNode set -> askLeader(Coordinator.SET_NODE,
                     Map.of("node", set.node(), "state", set.online() ? "online" : "offline"));
             case AdminStatement.Switchover s -> askLeader(Coordinator.SWITCHOVER, Map.of("node", s.target()));
+            case AdminStatement.Failover f -> askLeader(Coordinator.FAILOVER,
+                    f.target() == null ? Map.of() : Map.of("node", f.target()));
+            case AdminStatement.Rejoin r -> askLeader(Coordinator.REJOIN, Map.of("node", r.node()));
         };
     }
 

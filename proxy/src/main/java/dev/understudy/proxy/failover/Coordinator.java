@@ -51,6 +51,10 @@ public final class Coordinator implements AutoCloseable {
     public static final String SET_NODE = "set_node";
     /** The leader request that moves the master role to a replica ({@code SWITCHOVER TO}): arg node. */
     public static final String SWITCHOVER = "switchover";
+    /** The leader request that fails the master over now ({@code FAILOVER [TO]}): arg node, optional. */
+    public static final String FAILOVER = "failover";
+    /** The leader request that brings a former master back as a re-seeded replica ({@code REJOIN}): arg node. */
+    public static final String REJOIN = "rejoin";
     private static final int MAX_CONNECTION_TIMEOUT_MS = 15_000;
 
     private final ProxyConfig config;

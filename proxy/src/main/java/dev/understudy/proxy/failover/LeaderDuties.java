@@ -179,7 +179,12 @@ final class LeaderDuties {
      * point the replicas at the new master, release writes. Returns early (the topology stays
      * held, and the next tick tries again) when no replica can be promoted.
      */
-    private void completeFailover(TopologyStore.Versioned v) {
+    private ClusterTopology completeFailover(TopologyStore.Versioned v) {
+        return completeFailover(v, null);
+    }
+
+    /** As {@link #completeFailover(TopologyStore.Versioned)}, promoting {@code preferred} if it can be reached. */
+    private ClusterTopology completeFailover(TopologyStore.Versioned v, String preferred) {
         long began = System.nanoTime();
         ClusterTopology t = v.topology();
         String old = t.master();
@@ -195,7 +200,7 @@ final class LeaderDuties {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 drained.close();
-                return;
+                return null;
             }
         }
         Map<String, Long> positions = new LinkedHashMap<>();
@@ -215,9 +220,12 @@ final class LeaderDuties {
                 best = e.getKey(); // the first in topology order among equals
             }
         }
+        if (preferred != null && positions.getOrDefault(preferred, -1L) >= 0) {
+            best = preferred;
+        }
         if (best == null) {
             waiting("failover of master " + old + " cannot finish: no streaming replica can be reached; writes stay held");
-            return;
+            return null;
         }
         long bestPosition = positions.get(best);
         if (drained != null) {
@@ -228,7 +236,7 @@ final class LeaderDuties {
             start = Promotion.promote(cdc.forMaster(best, List.of()));
         } catch (SQLException e) {
             log.error("cannot promote replica {}: {}; trying again", best, e.getMessage());
-            return;
+            return null;
         }
         List<Replica> next = new ArrayList<>();
         for (Replica r : t.replicas()) {
@@ -256,11 +264,11 @@ final class LeaderDuties {
         try {
             if (!store.compareAndSet(v, released)) {
                 log.warn("the topology changed while this node failed master {} over; leaving it as it is now", old);
-                return;
+                return null;
             }
         } catch (Exception e) {
             log.error("cannot publish the new master {}: {}; the failover will be finished again", best, e.getMessage());
-            return;
+            return null;
         }
         lastWait = null;
         log.warn("failover done in {} ms: master {} (applied position {}) replaces {} in epoch {}; replicas {}; {}",
@@ -268,6 +276,7 @@ final class LeaderDuties {
                 unconfirmed < 0 ? "how many captured transactions the new master lacks is not known (the capture was elsewhere)"
                         : unconfirmed + " captured transaction(s) of the old master are not on the new one");
         ensureCapture(released);
+        return released;
     }
 
     /** Makes node {@code name}, a master no longer, refuse writes if it can be reached. */
@@ -303,20 +312,46 @@ final class LeaderDuties {
     }
 
     /** Turns fenced former master {@code name} into a replica that its applier seeds again. */
-    private void rejoin(TopologyStore.Versioned v, String name) throws Exception {
+    private LeaderRequests.Answer rejoin(TopologyStore.Versioned v, String name) throws Exception {
         try {
             Promotion.rejoin(cdc.target(name), config.cdc().slot(), cdc.stream());
         } catch (SQLException e) {
             waiting("former master " + name + " cannot rejoin yet: " + e.getMessage());
-            return;
+            return LeaderRequests.Answer.failed("55000", "former master " + name + " cannot rejoin yet: " + e.getMessage(), null);
         }
         ClusterTopology t = v.topology();
         List<Replica> next = t.replicas().stream()
                 .map(r -> r.name().equals(name) ? new Replica(name, ClusterTopology.RESEED) : r).toList();
-        if (store.compareAndSet(v, new ClusterTopology(t.epoch(), t.master(), next, false, t.lastFailover()))) {
-            log.warn("former master {} rejoins as a replica (failover.auto_rejoin): a seed from {} replaces its contents",
-                    name, t.master());
+        if (!store.compareAndSet(v, new ClusterTopology(t.epoch(), t.master(), next, false, t.lastFailover()))) {
+            return LeaderRequests.Answer.failed("40001", "the topology changed meanwhile", "Try again.");
         }
+        log.warn("former master {} rejoins as a replica: a seed from {} replaces its contents", name, t.master());
+        return LeaderRequests.Answer.done("REJOIN");
+    }
+
+    /** {@code REJOIN}: a former master that is up returns as a replica, re-seeded (fenced first). */
+    private LeaderRequests.Answer rejoinRequested(String name) throws Exception {
+        TopologyStore.Versioned v = store.read().orElseThrow(() -> new IllegalStateException("the cluster has no topology"));
+        ClusterTopology t = v.topology();
+        if (name == null || !nodes.containsKey(name)) {
+            return unknownNode(name);
+        }
+        String state = name.equals(t.master()) ? "the master" : t.replica(name).map(Replica::state).orElse("not in the topology");
+        if (!ClusterTopology.STALE.equals(state)) {
+            return LeaderRequests.Answer.failed("55000", name + " is " + state + ": only a former master (stale) rejoins", null);
+        }
+        if (!nodes.get(name).available()) {
+            return LeaderRequests.Answer.failed("55000", name + " is down", "Start it, then REJOIN it.");
+        }
+        if (!fenced.contains(name)) {
+            fence(name);
+        }
+        return rejoin(v, name);
+    }
+
+    private LeaderRequests.Answer unknownNode(String name) {
+        return LeaderRequests.Answer.failed("42704", "no database node is named \"" + name + "\"",
+                "Nodes: " + String.join(", ", nodes.keySet()) + ".");
     }
 
     // ---- requests from any node (admin statements that change the cluster)
@@ -329,6 +364,8 @@ final class LeaderDuties {
                 answer = switch (r.command().command()) {
                     case Coordinator.SET_NODE -> setNode(r.command().args().get("node"), "online".equals(r.command().args().get("state")));
                     case Coordinator.SWITCHOVER -> switchover(r.command().args().get("node"));
+                    case Coordinator.FAILOVER -> forcedFailover(r.command().args().get("node"));
+                    case Coordinator.REJOIN -> rejoinRequested(r.command().args().get("node"));
                     default -> LeaderRequests.Answer.failed("0A000", "this leader does not know the command "
                             + r.command().command() + " (is it an older version than " + r.command().from() + "?)", null);
                 };
@@ -346,8 +383,7 @@ final class LeaderDuties {
         TopologyStore.Versioned v = store.read().orElseThrow(() -> new IllegalStateException("the cluster has no topology"));
         ClusterTopology t = v.topology();
         if (name == null || !nodes.containsKey(name)) {
-            return LeaderRequests.Answer.failed("42704", "no database node is named \"" + name + "\"",
-                    "Nodes: " + String.join(", ", nodes.keySet()) + ".");
+            return unknownNode(name);
         }
         if (name.equals(t.master())) {
             return LeaderRequests.Answer.failed("55000", name + " is the master: it cannot be taken offline",
@@ -371,6 +407,45 @@ final class LeaderDuties {
         }
         log.warn("replica {} is now {} (SET NODE from the admin console)", name, wanted);
         return LeaderRequests.Answer.done("SET NODE");
+    }
+
+    // ---- forced failover
+
+    /**
+     * {@code FAILOVER [TO 'name']}: the failover the leader runs for a dead master, started by an
+     * operator whatever the health checks say, promoting {@code preferred} when named (and
+     * reachable) instead of the most caught-up replica. Transactions the promoted replica lacks are
+     * lost, and counted in the answer.
+     */
+    private LeaderRequests.Answer forcedFailover(String preferred) throws Exception {
+        TopologyStore.Versioned v = store.read().orElseThrow(() -> new IllegalStateException("the cluster has no topology"));
+        ClusterTopology t = v.topology();
+        if (preferred != null) {
+            if (!nodes.containsKey(preferred)) {
+                return unknownNode(preferred);
+            }
+            if (!t.replica(preferred).map(r -> ClusterTopology.STREAMING.equals(r.state())).orElse(false)) {
+                return LeaderRequests.Answer.failed("55000", preferred + " is not a streaming replica", null);
+            }
+        }
+        if (t.held()) {
+            return LeaderRequests.Answer.failed("55000", "a failover or switchover is under way", "Try again in a moment.");
+        }
+        ClusterTopology held = new ClusterTopology(t.epoch() + 1, t.master(), t.replicas(), true, t.lastFailover());
+        if (!store.compareAndSet(v, held)) {
+            return LeaderRequests.Answer.failed("40001", "the topology changed meanwhile", "Try again.");
+        }
+        log.warn("forced failover of master {} begins (FAILOVER statement{}): epoch {}, writes held", t.master(),
+                preferred == null ? "" : " to " + preferred, held.epoch());
+        TopologyStore.Versioned read = store.read().orElseThrow();
+        ClusterTopology released = read.topology().equals(held) ? completeFailover(read, preferred) : null;
+        if (released == null) {
+            return LeaderRequests.Answer.failed("55000", "the failover could not finish now",
+                    "Writes stay held and the leader finishes it by itself; see SHOW CLUSTER and the leader's log.");
+        }
+        ClusterTopology.Failover f = released.lastFailover();
+        return LeaderRequests.Answer.done("FAILOVER", List.of(f.from(), f.to(), Long.toString(released.epoch()),
+                f.unconfirmed() < 0 ? "unknown" : Long.toString(f.unconfirmed())));
     }
 
     // ---- switchover
@@ -464,8 +539,7 @@ final class LeaderDuties {
     /** Why a switchover to {@code target} cannot begin; null when it can. */
     private LeaderRequests.Answer switchoverRefused(ClusterTopology t, String target) {
         if (target == null || !nodes.containsKey(target)) {
-            return LeaderRequests.Answer.failed("42704", "no database node is named \"" + target + "\"",
-                    "Nodes: " + String.join(", ", nodes.keySet()) + ".");
+            return unknownNode(target);
         }
         if (target.equals(t.master())) {
             return LeaderRequests.Answer.failed("55000", target + " is the master already", null);

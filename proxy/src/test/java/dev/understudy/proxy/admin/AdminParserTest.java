@@ -28,6 +28,16 @@ class AdminParserTest {
     }
 
     @Test
+    void failoverMayNameItsTargetAndRejoinNamesANode() throws AdminException {
+        assertEquals(new AdminStatement.Failover(null), AdminParser.parse("FAILOVER"));
+        assertEquals(new AdminStatement.Failover("pg3"), AdminParser.parse("failover to 'pg3';"));
+        assertEquals(new AdminStatement.Rejoin("pg1"), AdminParser.parse("REJOIN 'pg1'"));
+        for (String sql : List.of("FAILOVER 'pg3'", "FAILOVER TO", "REJOIN", "REJOIN 'a' 'b'")) {
+            assertEquals("42601", assertThrows(AdminException.class, () -> AdminParser.parse(sql), sql).sqlState(), sql);
+        }
+    }
+
+    @Test
     void setNodeTakesAQuotedOrABareName() throws AdminException {
         assertEquals(new AdminStatement.SetNode("pg2", false), AdminParser.parse("SET NODE 'pg2' OFFLINE"));
         assertEquals(new AdminStatement.SetNode("Replica 'B'", true), AdminParser.parse("set node 'Replica ''B''' online;"));

@@ -124,10 +124,48 @@ class SwitchoverIT {
         assertEquals(1, cluster.nodes.getFirst().coordinator().clusterTopology().epoch(), "nothing changed");
     }
 
+    @Test
+    void aForcedFailoverToANamedReplicaThenARejoinOfTheOldMaster() throws Exception {
+        try (Connection c = FailoverCluster.connect(cluster.nodes.getFirst()); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE events (writer int NOT NULL, n int NOT NULL, PRIMARY KEY (writer, n))");
+            s.execute("INSERT INTO events SELECT 0, g FROM generate_series(1, 100) g");
+        }
+        try (Connection c = admin(cluster.nodes.get(1)); Statement s = c.createStatement()) {
+            PSQLException notStale = assertThrows(PSQLException.class, () -> s.execute("REJOIN 'pg2'"));
+            assertEquals("55000", notStale.getSQLState(), notStale.getMessage());
+        }
+        List<String> row = run(cluster.nodes.get(1), "FAILOVER TO 'pg3'");
+        assertEquals(List.of("pg1", "pg3", "2", "0"), row, "old, new, epoch, transactions the new master lacks");
+        ClusterTopology t = cluster.nodes.getFirst().coordinator().clusterTopology();
+        assertEquals(ClusterTopology.STALE, t.replica("pg1").orElseThrow().state(), "forced out: stale, " + t);
+        for (UnderstudyNode n : cluster.nodes) {
+            Await.until(n.coordinator().id() + " routes writes to pg3", Duration.ofSeconds(30),
+                    () -> !n.topology().writesHeld() && n.topology().master().name().equals("pg3"));
+        }
+        try (Connection c = FailoverCluster.connect(cluster.nodes.get(2)); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO events SELECT 1, g FROM generate_series(1, 100) g");
+        }
+        try (Connection c = admin(cluster.nodes.get(2)); Statement s = c.createStatement()) {
+            s.execute("REJOIN 'pg1'");
+        }
+        Await.until("pg1 streams again", Duration.ofSeconds(60), () -> ClusterTopology.STREAMING.equals(
+                cluster.nodes.getFirst().coordinator().clusterTopology().replica("pg1").orElseThrow().state()));
+        PgNode pg3 = cluster.database("pg3");
+        for (PgNode db : cluster.databases) {
+            Await.until(db.name() + " has all 200 rows, like pg3", Duration.ofSeconds(60),
+                    () -> FailoverCluster.rows(db).size() == 200 && FailoverCluster.rows(db).equals(FailoverCluster.rows(pg3)));
+        }
+    }
+
     /** Runs SWITCHOVER TO {@code target} on {@code node}'s admin console; returns its row. */
     private List<String> switchover(UnderstudyNode node, String target) throws SQLException {
+        return run(node, "SWITCHOVER TO '" + target + "'");
+    }
+
+    /** Runs {@code statement} on {@code node}'s admin console; returns its one row. */
+    private List<String> run(UnderstudyNode node, String statement) throws SQLException {
         try (Connection c = admin(node); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SWITCHOVER TO '" + target + "'")) {
+             ResultSet rs = s.executeQuery(statement)) {
             assertTrue(rs.next(), "one row");
             List<String> row = new ArrayList<>();
             for (int i = 1; i <= 4; i++) {
