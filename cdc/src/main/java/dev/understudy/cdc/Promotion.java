@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -169,6 +170,32 @@ public final class Promotion {
             }
             connections.clear();
         }
+    }
+
+    /** The tables a checksum covers: every permanent table of the database's own schemas, in name order. */
+    private static final String CHECKED_TABLES = """
+            SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'p') AND c.relpersistence = 'p' AND NOT c.relispartition AND USER_NAMESPACE
+            ORDER BY 1""".replace("USER_NAMESPACE", MasterSchema.USER_NAMESPACE);
+
+    /**
+     * Each table's row count and a checksum of its rows (md5 of the md5s of every row's text, in
+     * order), by table name: equal on two nodes when they hold the same rows. Reads every row of
+     * every table: it takes as long as reading the database.
+     */
+    public static Map<String, String> checksums(ReplicaTarget node) throws SQLException {
+        Map<String, String> out = new TreeMap<>();
+        try (Connection c = CdcConfig.connect(node.jdbcUrl(), node.user(), node.password(), "understudy-checksums",
+                "connectTimeout", "2", "socketTimeout", "600"); Statement s = c.createStatement()) {
+            for (String table : MasterSchema.column(c, CHECKED_TABLES)) {
+                try (ResultSet rs = s.executeQuery("SELECT count(*) || ' rows, ' || coalesce(md5(string_agg(h, '' ORDER BY h)),"
+                        + " '-') FROM (SELECT md5(t::text) AS h FROM " + table + " t) rows")) {
+                    rs.next();
+                    out.put(table, rs.getString(1));
+                }
+            }
+        }
+        return out;
     }
 
     /** The position replica {@code r} recorded for {@code stream}; -1 when it has none. */

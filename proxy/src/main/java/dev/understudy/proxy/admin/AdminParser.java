@@ -14,8 +14,8 @@ public final class AdminParser {
 
     /** Every statement of the console, as its hint lists them. */
     public static final String GRAMMAR = "SHOW CLUSTER, SHOW REPLICATION, SHOW PROXIES, SHOW SESSIONS, SHOW STATS,"
-            + " SWITCHOVER TO 'name', FAILOVER [TO 'name'], REJOIN 'name', SET NODE 'name' OFFLINE | ONLINE (other SET"
-            + " and RESET statements are accepted and ignored)";
+            + " SWITCHOVER TO 'name', TEST SWITCHOVER [TO 'name'], FAILOVER [TO 'name'], REJOIN 'name',"
+            + " SET NODE 'name' OFFLINE | ONLINE (other SET and RESET statements are accepted and ignored)";
 
     private AdminParser() {}
 
@@ -90,6 +90,12 @@ public final class AdminParser {
         }
         if (words.size() == 3 && words.get(0).equals("SWITCHOVER") && words.get(1).equals("TO")) {
             return new AdminStatement.Switchover(name(words.get(2), statements.getFirst()));
+        }
+        if (words.size() == 2 && words.get(0).equals("TEST") && words.get(1).equals("SWITCHOVER")) {
+            return new AdminStatement.Drill(null);
+        }
+        if (words.size() == 4 && words.get(0).equals("TEST") && words.get(1).equals("SWITCHOVER") && words.get(2).equals("TO")) {
+            return new AdminStatement.Drill(name(words.get(3), statements.getFirst()));
         }
         if (words.size() == 1 && words.get(0).equals("FAILOVER")) {
             return new AdminStatement.Failover(null);

@@ -74,6 +74,19 @@ public sealed interface AdminStatement {
         }
     }
 
+    /**
+     * {@code TEST SWITCHOVER [TO 'name']}: the failover drill, a switchover to {@code via} (null:
+     * the first streaming replica) and back, with every table's checksum compared on every node at
+     * the switch point. Carried out by the leader.
+     */
+    record Drill(String via) implements AdminStatement {
+        @Override
+        public List<String> columns() {
+            return List.of("via", "first_pause_ms", "second_pause_ms", "nodes_checked", "tables_checked", "converged",
+                    "differences");
+        }
+    }
+
     /** What a SHOW reads, with its result's columns. */
     enum What {
         CLUSTER("node", "address", "role", "state", "up", "views", "epoch", "leader"),

@@ -58,6 +58,7 @@ public final class ClusterAdmin implements AdminService {
             case AdminStatement.Failover f -> askLeader(Coordinator.FAILOVER,
                     f.target() == null ? Map.of() : Map.of("node", f.target()));
             case AdminStatement.Rejoin r -> askLeader(Coordinator.REJOIN, Map.of("node", r.node()));
+            case AdminStatement.Drill d -> askLeader(Coordinator.DRILL, d.via() == null ? Map.of() : Map.of("node", d.via()));
         };
     }
 

@@ -55,6 +55,8 @@ public final class Coordinator implements AutoCloseable {
     public static final String FAILOVER = "failover";
     /** The leader request that brings a former master back as a re-seeded replica ({@code REJOIN}): arg node. */
     public static final String REJOIN = "rejoin";
+    /** The leader request that runs the failover drill ({@code TEST SWITCHOVER [TO]}): arg node, optional. */
+    public static final String DRILL = "drill";
     private static final int MAX_CONNECTION_TIMEOUT_MS = 15_000;
 
     private final ProxyConfig config;

@@ -12,15 +12,22 @@ import dev.understudy.election.HealthViews;
 import dev.understudy.election.Membership;
 import dev.understudy.election.TopologyStore;
 import dev.understudy.proxy.cluster.DatabaseNode;
+import dev.understudy.proxy.config.NodeConfig;
 import dev.understudy.proxy.config.ProxyConfig;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
 import org.apache.curator.framework.CuratorFramework;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -238,26 +245,7 @@ final class LeaderDuties {
             log.error("cannot promote replica {}: {}; trying again", best, e.getMessage());
             return null;
         }
-        List<Replica> next = new ArrayList<>();
-        for (Replica r : t.replicas()) {
-            if (r.name().equals(best)) {
-                continue;
-            }
-            if (ClusterTopology.STALE.equals(r.state())) {
-                next.add(r);
-                continue;
-            }
-            boolean proven = ClusterTopology.STREAMING.equals(r.state()) && positions.getOrDefault(r.name(), -2L) == bestPosition;
-            try {
-                Promotion.continueFrom(cdc.target(r.name()), cdc.stream(), start, proven);
-            } catch (SQLException e) {
-                // unreachable: its position names the old master, so its applier will seed it when it is back
-                log.warn("cannot tell replica {} where it stands in the new master's stream ({}): it will be seeded again",
-                        r.name(), e.getMessage());
-                proven = false;
-            }
-            next.add(new Replica(r.name(), proven ? ClusterTopology.STREAMING : ClusterTopology.RESEED));
-        }
+        List<Replica> next = pointReplicas(t, best, start, name -> positions.getOrDefault(name, -2L) == bestPosition);
         next.add(new Replica(old, ClusterTopology.STALE));
         ClusterTopology released = new ClusterTopology(t.epoch(), best, next, false,
                 new ClusterTopology.Failover(t.epoch(), old, best, unconfirmed));
@@ -277,6 +265,36 @@ final class LeaderDuties {
                         : unconfirmed + " captured transaction(s) of the old master are not on the new one");
         ensureCapture(released);
         return released;
+    }
+
+    /**
+     * Tells each replica of {@code t} but the promoted one and former masters where it continues in
+     * the new master's stream: from its start when {@code proven} says it holds exactly what the new
+     * master held (it keeps its state), else after a seed (state reseed). A replica that cannot be
+     * told still holds the old master's origin, so its applier seeds it when it is back.
+     */
+    private List<Replica> pointReplicas(ClusterTopology t, String promoted, Promotion.StreamStart start,
+                                        Predicate<String> proven) {
+        List<Replica> next = new ArrayList<>();
+        for (Replica r : t.replicas()) {
+            if (r.name().equals(promoted)) {
+                continue;
+            }
+            if (ClusterTopology.STALE.equals(r.state())) {
+                next.add(r);
+                continue;
+            }
+            boolean equal = proven.test(r.name());
+            try {
+                Promotion.continueFrom(cdc.target(r.name()), cdc.stream(), start, equal);
+            } catch (SQLException e) {
+                log.warn("cannot tell replica {} where it stands in the new master's stream ({}): it will be seeded again",
+                        r.name(), e.getMessage());
+                equal = false;
+            }
+            next.add(new Replica(r.name(), equal ? r.state() : ClusterTopology.RESEED));
+        }
+        return next;
     }
 
     /** Makes node {@code name}, a master no longer, refuse writes if it can be reached. */
@@ -351,7 +369,7 @@ final class LeaderDuties {
 
     private LeaderRequests.Answer unknownNode(String name) {
         return LeaderRequests.Answer.failed("42704", "no database node is named \"" + name + "\"",
-                "Nodes: " + String.join(", ", nodes.keySet()) + ".");
+                "Nodes: " + config.nodes().stream().map(NodeConfig::name).collect(Collectors.joining(", ")) + ".");
     }
 
     // ---- requests from any node (admin statements that change the cluster)
@@ -366,6 +384,7 @@ final class LeaderDuties {
                     case Coordinator.SWITCHOVER -> switchover(r.command().args().get("node"));
                     case Coordinator.FAILOVER -> forcedFailover(r.command().args().get("node"));
                     case Coordinator.REJOIN -> rejoinRequested(r.command().args().get("node"));
+                    case Coordinator.DRILL -> drill(r.command().args().get("node"));
                     default -> LeaderRequests.Answer.failed("0A000", "this leader does not know the command "
                             + r.command().command() + " (is it an older version than " + r.command().from() + "?)", null);
                 };
@@ -459,6 +478,15 @@ final class LeaderDuties {
      * not catch up in time.
      */
     private LeaderRequests.Answer switchover(String target) throws Exception {
+        return switchover(target, null);
+    }
+
+    /**
+     * As {@link #switchover(String)}; with {@code checksums}, also reads every table's checksum on
+     * the master and on each replica that reached its final position, at the switch point (writes
+     * held, the master fenced, the appliers stopped: every node still), by node.
+     */
+    private LeaderRequests.Answer switchover(String target, Map<String, Map<String, String>> checksums) throws Exception {
         TopologyStore.Versioned v = store.read().orElseThrow(() -> new IllegalStateException("the cluster has no topology"));
         ClusterTopology t = v.topology();
         String old = t.master();
@@ -489,6 +517,15 @@ final class LeaderDuties {
                     + config.failover().switchoverTimeout().toMillis() + " ms (failover.switchover_timeout_ms)");
         }
         closeCapture();
+        if (checksums != null) {
+            for (String node : concat(old, caughtUp)) {
+                try {
+                    checksums.put(node, Promotion.checksums(cdc.target(node)));
+                } catch (SQLException e) {
+                    log.warn("cannot read the checksums of {}: {}", node, e.getMessage());
+                }
+            }
+        }
         Promotion.StreamStart start;
         try {
             start = Promotion.promote(cdc.forMaster(target, List.of()));
@@ -496,25 +533,7 @@ final class LeaderDuties {
             ensureCapture(t);
             return abandonSwitchover(v, master, "cannot promote " + target + ": " + e.getMessage());
         }
-        List<Replica> next = new ArrayList<>();
-        for (Replica r : t.replicas()) {
-            if (r.name().equals(target)) {
-                continue;
-            }
-            if (ClusterTopology.STALE.equals(r.state())) {
-                next.add(r);
-                continue;
-            }
-            boolean proven = caughtUp.contains(r.name());
-            try {
-                Promotion.continueFrom(cdc.target(r.name()), cdc.stream(), start, proven);
-            } catch (SQLException e) {
-                log.warn("cannot tell replica {} where it stands in the new master's stream ({}): it will be seeded again",
-                        r.name(), e.getMessage());
-                proven = false;
-            }
-            next.add(new Replica(r.name(), proven ? r.state() : ClusterTopology.RESEED));
-        }
+        List<Replica> next = pointReplicas(t, target, start, caughtUp::contains);
         String oldState = ClusterTopology.STREAMING;
         try {
             Promotion.demote(cdc.target(old), config.cdc().slot(), cdc.stream(), start);
@@ -534,6 +553,61 @@ final class LeaderDuties {
         ensureCapture(released);
         return LeaderRequests.Answer.done("SWITCHOVER", List.of(old, target, Long.toString(released.epoch()),
                 Long.toString(pauseMs)));
+    }
+
+    private static List<String> concat(String first, List<String> rest) {
+        List<String> all = new ArrayList<>(List.of(first));
+        all.addAll(rest);
+        return all;
+    }
+
+    /**
+     * {@code TEST SWITCHOVER [TO 'name']}: the failover drill. A switchover to {@code via} (the
+     * first streaming replica when null) and back, comparing every table's checksum on every node
+     * at the second switch point. Answers both write pauses and whether the nodes converged.
+     */
+    private LeaderRequests.Answer drill(String via) throws Exception {
+        ClusterTopology t = store.read().orElseThrow(() -> new IllegalStateException("the cluster has no topology")).topology();
+        String home = t.master();
+        String target = via != null ? via : t.replicas().stream().filter(r -> ClusterTopology.STREAMING.equals(r.state()))
+                .map(Replica::name).findFirst().orElse(null);
+        if (target == null) {
+            return LeaderRequests.Answer.failed("55000", "no streaming replica to switch over to", null);
+        }
+        LeaderRequests.Answer there = switchover(target);
+        if (!there.ok()) {
+            return LeaderRequests.Answer.failed(there.sqlState(), "drill stopped, " + home + " is still master: " + there.message(),
+                    there.hint());
+        }
+        Map<String, Map<String, String>> sums = new TreeMap<>();
+        LeaderRequests.Answer back = switchover(home, sums);
+        if (!back.ok()) {
+            return LeaderRequests.Answer.failed(back.sqlState(), "drill stopped after the switchover to " + target
+                    + ", which is master now: the switchover back failed: " + back.message(), back.hint());
+        }
+        Map<String, String> reference = sums.getOrDefault(target, Map.of());
+        List<String> differences = new ArrayList<>();
+        sums.forEach((node, tables) -> {
+            for (String table : union(reference.keySet(), tables.keySet())) {
+                if (!Objects.equals(reference.get(table), tables.get(table))) {
+                    differences.add(node + ":" + table);
+                }
+            }
+        });
+        boolean converged = differences.isEmpty() && sums.size() == 1 + t.replicas().stream()
+                .filter(r -> ClusterTopology.STREAMING.equals(r.state())).count();
+        log.warn("failover drill via {}: {} ms there, {} ms back; {} node(s), {} table(s) compared: {}", target,
+                there.row().get(3), back.row().get(3), sums.size(), reference.size(),
+                converged ? "converged" : "NOT converged " + differences);
+        return LeaderRequests.Answer.done("TEST SWITCHOVER", List.of(target, there.row().get(3), back.row().get(3),
+                Integer.toString(sums.size()), Integer.toString(reference.size()), converged ? "yes" : "no",
+                String.join(" ", differences)));
+    }
+
+    private static List<String> union(Collection<String> a, Collection<String> b) {
+        TreeSet<String> all = new TreeSet<>(a);
+        all.addAll(b);
+        return List.copyOf(all);
     }
 
     /** Why a switchover to {@code target} cannot begin; null when it can. */

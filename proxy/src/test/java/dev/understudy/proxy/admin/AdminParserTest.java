@@ -32,6 +32,8 @@ class AdminParserTest {
         assertEquals(new AdminStatement.Failover(null), AdminParser.parse("FAILOVER"));
         assertEquals(new AdminStatement.Failover("pg3"), AdminParser.parse("failover to 'pg3';"));
         assertEquals(new AdminStatement.Rejoin("pg1"), AdminParser.parse("REJOIN 'pg1'"));
+        assertEquals(new AdminStatement.Drill(null), AdminParser.parse("test switchover"));
+        assertEquals(new AdminStatement.Drill("pg2"), AdminParser.parse("TEST SWITCHOVER TO 'pg2'"));
         for (String sql : List.of("FAILOVER 'pg3'", "FAILOVER TO", "REJOIN", "REJOIN 'a' 'b'")) {
             assertEquals("42601", assertThrows(AdminException.class, () -> AdminParser.parse(sql), sql).sqlState(), sql);
         }
