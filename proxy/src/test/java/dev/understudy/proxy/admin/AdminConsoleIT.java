@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.understudy.election.ClusterTopology;
 import dev.understudy.proxy.Await;
 import dev.understudy.proxy.PgTools;
 import dev.understudy.proxy.ProxyFixture;
@@ -88,7 +89,7 @@ class AdminConsoleIT {
                 assertEquals("master", master.get("role"));
                 assertEquals("takes writes", master.get("state"));
                 assertEquals("yes", master.get("up"));
-                assertEquals("1", master.get("epoch"));
+                assertEquals(String.valueOf(fx.node().topology().epoch()), master.get("epoch"));
                 String id = fx.node().coordinator().id();
                 assertEquals(id, master.get("leader"));
                 assertEquals(id + "=up", master.get("views"), "its view, as published in ZooKeeper");
@@ -185,6 +186,36 @@ class AdminConsoleIT {
                 });
             }
         }
+    }
+
+    @Test
+    void everyStatementThatChangesTheClusterRunsThroughPsql() throws Exception {
+        assertTrue(psql("SET NODE 'pg3' OFFLINE", "SET NODE 'pg3' ONLINE").contains("SET NODE"));
+        String drill = psql("TEST SWITCHOVER TO 'pg2'");
+        assertTrue(drill.matches("(?s).*pg2\\|\\d+\\|\\d+\\|3\\|\\d+\\|yes\\|.*"), drill);
+        assertTrue(psql("SWITCHOVER TO 'pg2'").contains("pg1|pg2|"), "old and new master");
+        assertTrue(psql("FAILOVER TO 'pg1'").contains("pg2|pg1|"), "a forced failover back to pg1");
+        Await.until("pg2 is up, stale", Duration.ofSeconds(30), () -> ClusterTopology.STALE.equals(state("pg2")));
+        assertTrue(psql("REJOIN 'pg2'").contains("REJOIN"));
+        Await.until("pg2 rejoined and streams", Duration.ofSeconds(60), () -> ClusterTopology.STREAMING.equals(state("pg2")));
+        assertEquals("pg1", fx.node().topology().master().name(), "back where the other tests expect it");
+    }
+
+    private static String state(String node) {
+        return fx.node().coordinator().clusterTopology().replica(node).map(ClusterTopology.Replica::state).orElse("");
+    }
+
+    /** Runs {@code statements} through psql on the admin console (unaligned, tuples only); its output, exit 0 asserted. */
+    private static String psql(String... statements) throws Exception {
+        List<String> command = new ArrayList<>(List.of(PgTools.find("psql").toString(), "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+                "-h", "127.0.0.1", "-p", String.valueOf(fx.port()), "-U", "admin", "-d", "understudy"));
+        for (String s : statements) {
+            command.add("-c");
+            command.add(s);
+        }
+        PgTools.Result r = PgTools.run(command, "admin", Duration.ofSeconds(120));
+        assertEquals(0, r.exitCode(), r.output());
+        return r.output();
     }
 
     @Test
