@@ -594,8 +594,8 @@ final class LeaderDuties {
                 }
             }
         });
-        boolean converged = differences.isEmpty() && sums.size() == 1 + t.replicas().stream()
-                .filter(r -> ClusterTopology.STREAMING.equals(r.state())).count();
+        boolean converged = differences.isEmpty() && sums.size() == 1 + t.replicas().stream() // every node in sync compared
+                .filter(r -> ClusterTopology.STREAMING.equals(r.state()) || ClusterTopology.OFFLINE.equals(r.state())).count();
         log.warn("failover drill via {}: {} ms there, {} ms back; {} node(s), {} table(s) compared: {}", target,
                 there.row().get(3), back.row().get(3), sums.size(), reference.size(),
                 converged ? "converged" : "NOT converged " + differences);
@@ -655,13 +655,14 @@ final class LeaderDuties {
 
     /**
      * Waits until {@code target} has applied {@code position} (or the deadline passes), and gives
-     * the other streaming replicas at most {@link #OTHERS_GRACE} more to get there too; returns the
-     * replicas that did.
+     * the other replicas in sync (streaming or offline) at most {@link #OTHERS_GRACE} more to get
+     * there too; returns the replicas that did.
      */
     private List<String> awaitPosition(ClusterTopology t, long position, String target, long deadline) {
         List<String> reached = new ArrayList<>();
         List<String> waiting = new ArrayList<>(List.of(target));
-        t.replicas().stream().filter(r -> !r.name().equals(target) && ClusterTopology.STREAMING.equals(r.state()))
+        t.replicas().stream().filter(r -> !r.name().equals(target) && (ClusterTopology.STREAMING.equals(r.state())
+                        || ClusterTopology.OFFLINE.equals(r.state()))) // an offline replica is kept in sync too
                 .forEach(r -> waiting.add(r.name()));
         long othersUntil = deadline;
         try (Promotion.Positions positions = new Promotion.Positions(cdc.stream())) {
