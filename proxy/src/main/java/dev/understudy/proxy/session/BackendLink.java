@@ -146,6 +146,21 @@ final class BackendLink implements BackendRelay.Listener {
         }
     }
 
+    /** Whether a unit sent and not yet reported answered changes the session's state (a SET, say). */
+    boolean stateInFlight() {
+        lock.lock();
+        try {
+            for (Unit u : inFlight) {
+                if (!u.state.isEmpty()) {
+                    return true;
+                }
+            }
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Sends client messages making up {@code units} (each answered by one ReadyForQuery), possibly none. */
     void send(byte[] buf, int off, int len, List<Unit> units) throws IOException {
         if (!units.isEmpty()) {

@@ -422,6 +422,11 @@ final class Router implements BackendLink.Owner {
     }
 
     private BackendLink chooseOnce() throws IOException, ProxyException {
+        if (current.stateInFlight()) {
+            // a setting still on its way back (understudy.consistency, say) may decide where this
+            // unit goes: the relay reports a ReadyForQuery after the client has it, so wait for it
+            settle(current);
+        }
         absorbAnswers(current);
         String invalid = batch.invalidConsistency();
         if (invalid != null) {
