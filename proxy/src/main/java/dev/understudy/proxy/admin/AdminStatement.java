@@ -8,8 +8,10 @@ import java.util.List;
  */
 public sealed interface AdminStatement {
 
-    /** The result's column names; empty when the statement returns only a command tag. */
-    List<String> columns();
+    /** The result's column names; empty (the default) when the statement returns only a command tag. */
+    default List<String> columns() {
+        return List.of();
+    }
 
     /** {@code SHOW <what>}: a read of the cluster's state; nothing changes. */
     record Show(What what) implements AdminStatement {
@@ -24,23 +26,13 @@ public sealed interface AdminStatement {
      * console keeps no settings), because drivers send them on connect (pgjdbc sets
      * application_name).
      */
-    record Set(String name) implements AdminStatement {
-        @Override
-        public List<String> columns() {
-            return List.of();
-        }
-    }
+    record Set(String name) implements AdminStatement {}
 
     /**
      * {@code SET NODE 'name' OFFLINE | ONLINE}: a replica stops or starts serving reads; the
      * capture keeps it in sync either way. Carried out by the leader.
      */
-    record SetNode(String node, boolean online) implements AdminStatement {
-        @Override
-        public List<String> columns() {
-            return List.of();
-        }
-    }
+    record SetNode(String node, boolean online) implements AdminStatement {}
 
     /**
      * {@code SWITCHOVER TO 'name'}: the master role moves to a streaming replica with no committed
@@ -67,12 +59,7 @@ public sealed interface AdminStatement {
     }
 
     /** {@code REJOIN 'name'}: a former master returns as a replica, its contents replaced by a seed. */
-    record Rejoin(String node) implements AdminStatement {
-        @Override
-        public List<String> columns() {
-            return List.of();
-        }
-    }
+    record Rejoin(String node) implements AdminStatement {}
 
     /**
      * {@code TEST SWITCHOVER [TO 'name']}: the failover drill, a switchover to {@code via} (null:
