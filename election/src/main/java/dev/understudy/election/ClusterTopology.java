@@ -75,6 +75,12 @@ public record ClusterTopology(long epoch, String master, List<Replica> replicas,
         }
     }
 
+    /** The same topology with replica {@code name} in {@code state} (the others as they are). */
+    public ClusterTopology withReplicaState(String name, String state) {
+        List<Replica> next = replicas.stream().map(r -> r.name().equals(name) ? new Replica(name, state) : r).toList();
+        return new ClusterTopology(epoch, master, next, held, lastFailover, draining);
+    }
+
     /** The replica of that name, if there is one. */
     public Optional<Replica> replica(String name) {
         return replicas.stream().filter(r -> r.name().equals(name)).findFirst();

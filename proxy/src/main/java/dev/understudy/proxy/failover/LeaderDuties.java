@@ -53,6 +53,11 @@ import org.slf4j.LoggerFactory;
 final class LeaderDuties {
 
     private static final Logger log = LoggerFactory.getLogger(LeaderDuties.class);
+    /** The answer to a request whose compare-and-set found the topology changed since it was read. */
+    private static final LeaderRequests.Answer UNDER_WAY =
+            LeaderRequests.Answer.failed("55000", "a failover or switchover is under way", "Try again in a moment.");
+    private static final LeaderRequests.Answer TOPOLOGY_CHANGED =
+            LeaderRequests.Answer.failed("40001", "the topology changed meanwhile", "Try again.");
     /** How often a switchover looks at the master's transactions and the replicas' positions. */
     private static final Duration POLL = Duration.ofMillis(10);
     /** How long, at most, a switchover waits for the other replicas once its target has caught up. */
@@ -94,7 +99,7 @@ final class LeaderDuties {
     void tick() throws Exception {
         // read from ZooKeeper, not the watch's copy: a copy one write behind could show a failover
         // this node already finished as still held, and it would promote again
-        TopologyStore.Versioned v = store.read().orElseThrow(() -> new IllegalStateException("the cluster has no topology"));
+        TopologyStore.Versioned v = current();
         ClusterTopology t = v.topology();
         if (t.held()) {
             completeFailover(v);
@@ -108,6 +113,11 @@ final class LeaderDuties {
         markSeeded(v);
         formerMasters(v);
         serveRequests();
+    }
+
+    /** The topology as ZooKeeper holds it now. */
+    private TopologyStore.Versioned current() throws Exception {
+        return store.read().orElseThrow(() -> new IllegalStateException("the cluster has no topology"));
     }
 
     /** Stops what only a leader does (this node no longer leads, or is closing). */
@@ -337,19 +347,16 @@ final class LeaderDuties {
             waiting("former master " + name + " cannot rejoin yet: " + e.getMessage());
             return LeaderRequests.Answer.failed("55000", "former master " + name + " cannot rejoin yet: " + e.getMessage(), null);
         }
-        ClusterTopology t = v.topology();
-        List<Replica> next = t.replicas().stream()
-                .map(r -> r.name().equals(name) ? new Replica(name, ClusterTopology.RESEED) : r).toList();
-        if (!store.compareAndSet(v, new ClusterTopology(t.epoch(), t.master(), next, false, t.lastFailover()))) {
-            return LeaderRequests.Answer.failed("40001", "the topology changed meanwhile", "Try again.");
+        if (!store.compareAndSet(v, v.topology().withReplicaState(name, ClusterTopology.RESEED))) {
+            return TOPOLOGY_CHANGED;
         }
-        log.warn("former master {} rejoins as a replica: a seed from {} replaces its contents", name, t.master());
+        log.warn("former master {} rejoins as a replica: a seed from {} replaces its contents", name, v.topology().master());
         return LeaderRequests.Answer.done("REJOIN");
     }
 
     /** {@code REJOIN}: a former master that is up returns as a replica, re-seeded (fenced first). */
     private LeaderRequests.Answer rejoinRequested(String name) throws Exception {
-        TopologyStore.Versioned v = store.read().orElseThrow(() -> new IllegalStateException("the cluster has no topology"));
+        TopologyStore.Versioned v = current();
         ClusterTopology t = v.topology();
         if (name == null || !nodes.containsKey(name)) {
             return unknownNode(name);
@@ -360,6 +367,9 @@ final class LeaderDuties {
         }
         if (!nodes.get(name).available()) {
             return LeaderRequests.Answer.failed("55000", name + " is down", "Start it, then REJOIN it.");
+        }
+        if (t.held()) {
+            return UNDER_WAY;
         }
         if (!fenced.contains(name)) {
             fence(name);
@@ -399,7 +409,7 @@ final class LeaderDuties {
 
     /** {@code SET NODE} as the leader carries it out: a replica's state streaming <-> offline, by compare-and-set. */
     private LeaderRequests.Answer setNode(String name, boolean online) throws Exception {
-        TopologyStore.Versioned v = store.read().orElseThrow(() -> new IllegalStateException("the cluster has no topology"));
+        TopologyStore.Versioned v = current();
         ClusterTopology t = v.topology();
         if (name == null || !nodes.containsKey(name)) {
             return unknownNode(name);
@@ -420,9 +430,8 @@ final class LeaderDuties {
         if (t.held()) {
             return LeaderRequests.Answer.failed("55000", "a failover is under way", "Try again in a moment.");
         }
-        List<Replica> next = t.replicas().stream().map(r -> r.name().equals(name) ? new Replica(name, wanted) : r).toList();
-        if (!store.compareAndSet(v, new ClusterTopology(t.epoch(), t.master(), next, false, t.lastFailover()))) {
-            return LeaderRequests.Answer.failed("40001", "the topology changed meanwhile", "Try again.");
+        if (!store.compareAndSet(v, t.withReplicaState(name, wanted))) {
+            return TOPOLOGY_CHANGED;
         }
         log.warn("replica {} is now {} (SET NODE from the admin console)", name, wanted);
         return LeaderRequests.Answer.done("SET NODE");
@@ -437,7 +446,7 @@ final class LeaderDuties {
      * lost, and counted in the answer.
      */
     private LeaderRequests.Answer forcedFailover(String preferred) throws Exception {
-        TopologyStore.Versioned v = store.read().orElseThrow(() -> new IllegalStateException("the cluster has no topology"));
+        TopologyStore.Versioned v = current();
         ClusterTopology t = v.topology();
         if (preferred != null) {
             if (!nodes.containsKey(preferred)) {
@@ -448,11 +457,11 @@ final class LeaderDuties {
             }
         }
         if (t.held()) {
-            return LeaderRequests.Answer.failed("55000", "a failover or switchover is under way", "Try again in a moment.");
+            return UNDER_WAY;
         }
         ClusterTopology held = new ClusterTopology(t.epoch() + 1, t.master(), t.replicas(), true, t.lastFailover());
         if (!store.compareAndSet(v, held)) {
-            return LeaderRequests.Answer.failed("40001", "the topology changed meanwhile", "Try again.");
+            return TOPOLOGY_CHANGED;
         }
         log.warn("forced failover of master {} begins (FAILOVER statement{}): epoch {}, writes held", t.master(),
                 preferred == null ? "" : " to " + preferred, held.epoch());
@@ -487,7 +496,7 @@ final class LeaderDuties {
      * held, the master fenced, the appliers stopped: every node still), by node.
      */
     private LeaderRequests.Answer switchover(String target, Map<String, Map<String, String>> checksums) throws Exception {
-        TopologyStore.Versioned v = store.read().orElseThrow(() -> new IllegalStateException("the cluster has no topology"));
+        TopologyStore.Versioned v = current();
         ClusterTopology t = v.topology();
         String old = t.master();
         LeaderRequests.Answer refused = switchoverRefused(t, target);
@@ -497,7 +506,7 @@ final class LeaderDuties {
         long began = System.nanoTime();
         ClusterTopology draining = new ClusterTopology(t.epoch() + 1, old, t.replicas(), true, t.lastFailover(), true);
         if (!store.compareAndSet(v, draining)) {
-            return LeaderRequests.Answer.failed("40001", "the topology changed meanwhile", "Try again.");
+            return TOPOLOGY_CHANGED;
         }
         log.warn("switchover from {} to {} begins: epoch {}, writes held", old, target, draining.epoch());
         v = store.read().orElseThrow();
@@ -567,7 +576,7 @@ final class LeaderDuties {
      * at the second switch point. Answers both write pauses and whether the nodes converged.
      */
     private LeaderRequests.Answer drill(String via) throws Exception {
-        ClusterTopology t = store.read().orElseThrow(() -> new IllegalStateException("the cluster has no topology")).topology();
+        ClusterTopology t = current().topology();
         String home = t.master();
         String target = via != null ? via : t.replicas().stream().filter(r -> ClusterTopology.STREAMING.equals(r.state()))
                 .map(Replica::name).findFirst().orElse(null);
@@ -624,7 +633,7 @@ final class LeaderDuties {
                     "Only a replica in sync can take the master role; see SHOW REPLICATION.");
         }
         if (t.held()) {
-            return LeaderRequests.Answer.failed("55000", "a failover or switchover is under way", "Try again in a moment.");
+            return UNDER_WAY;
         }
         if (capture == null || !t.master().equals(captureMaster) || !nodes.get(t.master()).available()) {
             return LeaderRequests.Answer.failed("55000", "the master " + t.master() + " is not up and captured now",

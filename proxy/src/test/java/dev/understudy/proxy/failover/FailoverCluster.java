@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.curator.test.TestingCluster;
 import org.slf4j.Logger;
@@ -173,6 +174,22 @@ final class FailoverCluster implements AutoCloseable {
                 // gone
             }
         }
+    }
+
+    /**
+     * Starts {@code count} writers, writer w through node w (so through different proxies), each
+     * with its acknowledged n in {@code acknowledged.get(w)}; see {@link #write}.
+     */
+    List<Thread> startWriters(int count, AtomicBoolean running, Map<Integer, Set<Integer>> acknowledged, Queue<String> failed) {
+        List<Thread> writers = new ArrayList<>();
+        for (int w = 0; w < count; w++) {
+            int writer = w;
+            acknowledged.put(w, ConcurrentHashMap.newKeySet());
+            UnderstudyNode proxy = nodes.get(w);
+            writers.add(Thread.ofPlatform().name("writer-" + w)
+                    .start(() -> write(proxy, writer, running, acknowledged.get(writer), failed)));
+        }
+        return writers;
     }
 
     PgNode database(String name) {

@@ -115,14 +115,7 @@ class FailoverIT {
         AtomicBoolean running = new AtomicBoolean(true);
         Map<Integer, Set<Integer>> acknowledged = new ConcurrentHashMap<>();
         Queue<String> failed = new ConcurrentLinkedQueue<>();
-        List<Thread> writers = new ArrayList<>();
-        for (int w = 0; w < 2; w++) {
-            int writer = w;
-            UnderstudyNode proxy = nodes.get(w); // two different proxies
-            acknowledged.put(writer, ConcurrentHashMap.newKeySet());
-            writers.add(Thread.ofPlatform().name("writer-" + w).start(() -> FailoverCluster.write(proxy, writer, running,
-                    acknowledged.get(writer), failed)));
-        }
+        List<Thread> writers = cluster.startWriters(2, running, acknowledged, failed); // through two different proxies
         Await.until("both writers write", Duration.ofSeconds(30),
                 () -> acknowledged.values().stream().allMatch(a -> a.size() >= 50));
         for (int round = 0; round < 3; round++) { // a steady state: the capture keeps up with the writers

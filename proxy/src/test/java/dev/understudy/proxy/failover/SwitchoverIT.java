@@ -66,13 +66,7 @@ class SwitchoverIT {
         AtomicBoolean running = new AtomicBoolean(true);
         Map<Integer, Set<Integer>> acknowledged = new ConcurrentHashMap<>();
         Queue<String> failed = new ConcurrentLinkedQueue<>();
-        List<Thread> writers = new ArrayList<>();
-        for (int w = 0; w < 2; w++) {
-            int writer = w;
-            acknowledged.put(w, ConcurrentHashMap.newKeySet());
-            writers.add(Thread.ofPlatform().name("writer-" + w).start(() ->
-                    FailoverCluster.write(nodes.get(writer), writer, running, acknowledged.get(writer), failed)));
-        }
+        List<Thread> writers = cluster.startWriters(2, running, acknowledged, failed);
         Await.until("both writers write", Duration.ofSeconds(30),
                 () -> acknowledged.values().stream().allMatch(a -> a.size() >= 50));
         PgNode pg1 = cluster.database("pg1");
