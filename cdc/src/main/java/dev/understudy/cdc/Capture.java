@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -50,7 +51,8 @@ public final class Capture implements AutoCloseable {
     private enum State { LATENT, STARTED, DRAINING, CLOSED }
 
     private final CdcConfig config;
-    private final List<Applier> appliers = new ArrayList<>();
+    /** Added to and removed from while the capture runs ({@link #addReplica}), by one thread at a time. */
+    private final List<Applier> appliers = new CopyOnWriteArrayList<>();
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
     private final AtomicBoolean replay = new AtomicBoolean();
     private final Beacon beacon;
@@ -95,6 +97,38 @@ public final class Capture implements AutoCloseable {
         supervisor = Thread.ofPlatform().name("cdc-capture").daemon().start(this::supervise);
         log.info("change capture of {} started (slot {}, replicas {})", config.database(), config.slot(),
                 config.replicas().stream().map(ReplicaTarget::name).toList());
+    }
+
+    /**
+     * Feeds one more replica from now on, without stopping the stream for the others: its applier
+     * seeds it when the stream cannot continue it (a new replica always), then the capture replays
+     * the stream from the slot for it, as for a replica that comes back. Nothing when it is fed already.
+     */
+    public synchronized void addReplica(ReplicaTarget replica) {
+        if (state.get() != State.STARTED) {
+            throw new IllegalStateException("the capture is not running");
+        }
+        if (appliers.stream().anyMatch(a -> a.name().equals(replica.name()))) {
+            return;
+        }
+        Applier a = new Applier(config, replica, this::replayIfMissed);
+        appliers.add(a);
+        a.start();
+        log.info("change capture feeds replica {} from now on", replica.name());
+    }
+
+    /**
+     * Stops feeding replica {@code name}: it no longer holds the master's slot, and what it applied
+     * stays recorded on it (a later return continues from there if the slot still can, or seeds it).
+     */
+    public synchronized void removeReplica(String name) {
+        for (Applier a : appliers) {
+            if (a.name().equals(name)) {
+                appliers.remove(a);
+                a.close();
+                log.info("change capture no longer feeds replica {}", name);
+            }
+        }
     }
 
     /** Each replica's applied position as its applier last recorded it (-1 when unknown), by name. */
@@ -278,7 +312,7 @@ public final class Capture implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         State before = state.getAndSet(State.CLOSED);
         if (before != State.STARTED && before != State.DRAINING) {
             return;

@@ -65,7 +65,8 @@ public final class Confirmations implements AutoCloseable {
     private final String stream;
     private final Duration timeout;
     private final Map<String, Mark> applied = new ConcurrentHashMap<>();
-    private final List<Thread> listeners;
+    /** The thread following each node, by name. */
+    private final Map<String, Thread> listeners = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     // waiting for a replica: signalled whenever a position changes
@@ -92,10 +93,24 @@ public final class Confirmations implements AutoCloseable {
     public Confirmations(String stream, List<ReplicaTarget> nodes, Duration timeout) {
         this.stream = stream;
         this.timeout = timeout;
-        this.listeners = nodes.stream()
-                .map(n -> Thread.ofVirtual().name("confirmations-" + n.name()).unstarted(() -> listen(n)))
-                .toList();
-        listeners.forEach(Thread::start);
+        nodes.forEach(this::follow);
+    }
+
+    /** Follows the applied position of one more node (added to the cluster); nothing when it is followed already. */
+    public void follow(ReplicaTarget node) {
+        Thread t = Thread.ofVirtual().name("confirmations-" + node.name()).unstarted(() -> listen(node));
+        if (listeners.putIfAbsent(node.name(), t) == null) {
+            t.start();
+        }
+    }
+
+    /** Stops following node {@code name} (removed from the cluster): its position no longer confirms anything. */
+    public void unfollow(String name) {
+        Thread t = listeners.remove(name);
+        if (t != null) {
+            t.interrupt();
+            update(name, null);
+        }
     }
 
     /**
@@ -215,9 +230,14 @@ public final class Confirmations implements AutoCloseable {
         }
     }
 
+    /** Whether this thread still follows {@code node}: neither closed nor {@link #unfollow unfollowed}. */
+    private boolean following(ReplicaTarget node) {
+        return !closed && listeners.get(node.name()) == Thread.currentThread();
+    }
+
     private void listen(ReplicaTarget node) {
         boolean warned = false;
-        while (!closed) {
+        while (following(node)) {
             try (Connection c = connect(node, "understudy-confirmations")) {
                 try (Statement s = c.createStatement()) {
                     s.execute("LISTEN " + CHANNEL);
@@ -229,7 +249,7 @@ public final class Confirmations implements AutoCloseable {
                     warned = false;
                 }
                 PGConnection pg = c.unwrap(PGConnection.class);
-                while (!closed) {
+                while (following(node)) {
                     PGNotification[] notifications = pg.getNotifications(LISTEN_SLICE_MS);
                     if (notifications == null) {
                         continue;
@@ -242,7 +262,7 @@ public final class Confirmations implements AutoCloseable {
                     }
                 }
             } catch (SQLException | RuntimeException e) {
-                if (closed) {
+                if (!following(node)) {
                     return;
                 }
                 if (!warned) {
@@ -321,7 +341,7 @@ public final class Confirmations implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        listeners.forEach(Thread::interrupt);
+        listeners.values().forEach(Thread::interrupt);
         recheck();
         markLock.lock();
         try {

@@ -8,6 +8,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import org.postgresql.PGConnection;
@@ -36,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * own) or when it is Understudy's own replica (it has a row for the stream) whose contents the
  * stream can no longer bring up to date; then its user schemas and objects are dropped first.
  */
-final class Seed {
+public final class Seed {
 
     private static final Logger log = LoggerFactory.getLogger(Seed.class);
     private static final int ATTEMPTS = 3;
@@ -218,16 +219,73 @@ final class Seed {
         }
     }
 
+    /**
+     * Why server {@code candidate} cannot join {@code master}'s cluster as a new replica, empty
+     * when it can: it must be reachable as the capture's role, must be neither the master nor one
+     * of {@code members} (the cluster's other nodes, compared by system identifier: an address may
+     * be spelled two ways), and must hold nothing of its own unless Understudy seeded it before
+     * (it has a position of the stream). What the applier would otherwise find only when it tries,
+     * told to whoever adds it.
+     */
+    public static Optional<String> refusal(CdcConfig master, ReplicaTarget candidate, List<ReplicaTarget> members) {
+        String id;
+        String notEmpty = null;
+        try (Connection c = CdcConfig.connect(candidate.jdbcUrl(), candidate.user(), candidate.password(),
+                "understudy-join-check")) {
+            id = MasterSchema.column(c, AppliedPosition.SYSTEM_ID).getFirst();
+            try {
+                requireEmpty(c, candidate.name(), master.slot(), hasPosition(c, master.slot()));
+            } catch (SQLException e) {
+                notEmpty = e.getMessage();
+            }
+        } catch (SQLException e) {
+            return Optional.of("cannot reach " + candidate.name() + " as " + candidate.user() + ": " + e.getMessage());
+        }
+        try (Connection m = master.connectToMaster("understudy-join-check")) {
+            if (id.equals(MasterSchema.column(m, AppliedPosition.SYSTEM_ID).getFirst())) {
+                return Optional.of(candidate.name() + " is the master itself (same system identifier): check its URL");
+            }
+        } catch (SQLException e) {
+            return Optional.of("cannot reach the master: " + e.getMessage());
+        }
+        for (ReplicaTarget member : members) {
+            try (Connection c = CdcConfig.connect(member.jdbcUrl(), member.user(), member.password(), "understudy-join-check")) {
+                if (id.equals(MasterSchema.column(c, AppliedPosition.SYSTEM_ID).getFirst())) {
+                    return Optional.of(candidate.name() + " is node " + member.name() + " (same system identifier)");
+                }
+            } catch (SQLException e) {
+                log.debug("cannot compare {} with {}, which is down: {}", candidate.name(), member.name(), e.getMessage());
+            }
+        }
+        return Optional.ofNullable(notEmpty);
+    }
+
+    /** Whether the server holds a position of {@code stream} (Understudy seeded it before). */
+    private static boolean hasPosition(Connection c, String stream) throws SQLException {
+        if (MasterSchema.column(c, "SELECT to_regclass('_understudy.applied')::text").getFirst() == null) {
+            return false;
+        }
+        return AppliedPosition.find(c, stream).isPresent();
+    }
+
+    /** Refuses a replica that holds objects and is not Understudy's ({@code ours}: it has a position of the stream). */
+    private static void requireEmpty(Connection replica, String name, String stream, boolean ours) throws SQLException {
+        if (ours) {
+            return;
+        }
+        List<String> objects = MasterSchema.column(replica, USER_OBJECTS);
+        if (!objects.isEmpty()) {
+            String listed = String.join(", ", objects) + (objects.size() == USER_OBJECTS_LISTED ? ", ..." : "");
+            throw new SQLException("replica " + name + " is not empty (" + listed + ") and has no"
+                    + " position of stream " + stream + ": Understudy seeds only an empty database; drop what it holds, or"
+                    + " name an empty database", "55000");
+        }
+    }
+
     /** Refuses a replica that holds objects and is not Understudy's; empties one that is. */
     private static void prepareReplica(Connection replica, String name, String stream, boolean ours) throws SQLException {
         if (!ours) {
-            List<String> objects = MasterSchema.column(replica, USER_OBJECTS);
-            if (!objects.isEmpty()) {
-                String listed = String.join(", ", objects) + (objects.size() == USER_OBJECTS_LISTED ? ", ..." : "");
-                throw new SQLException("replica " + name + " is not empty (" + listed + ") and has no"
-                        + " position of stream " + stream + ": Understudy seeds only an empty database; drop what it holds, or"
-                        + " name an empty database", "55000");
-            }
+            requireEmpty(replica, name, stream, false);
             return;
         }
         List<String> drops = MasterSchema.column(replica, DROPS);

@@ -5,7 +5,10 @@ package dev.understudy.election;
  * {@code leader} (the leader latch), {@code topology} (epoch, master, replicas; changed only by
  * compare-and-set), {@code proxies/<id>} (ephemeral: each live proxy and where it listens) and
  * {@code health/<proxy>/<node>} (each proxy's latest view of each database node) and
- * {@code requests/req-<n>} (what nodes ask the leader to do, with its answers).
+ * {@code requests/req-<n>} (what nodes ask the leader to do, with its answers) and
+ * {@code nodes/<name>} (where each database node added at runtime listens), {@code reload} (bumped
+ * to make every node read its configuration again) and {@code reloaded/<proxy>} (ephemeral: what
+ * each node's latest reload did).
  */
 public record ClusterPaths(String cluster) {
 
@@ -45,5 +48,21 @@ public record ClusterPaths(String cluster) {
 
     public String requests() {
         return root() + "/requests";
+    }
+
+    public String nodes() {
+        return root() + "/nodes";
+    }
+
+    public String node(String name) {
+        return nodes() + "/" + name;
+    }
+
+    public String reload() {
+        return root() + "/reload";
+    }
+
+    public String reloaded(String proxy) {
+        return root() + "/reloaded/" + proxy;
     }
 }

@@ -45,7 +45,7 @@ public final class Main {
     private static void runConfigured(Path file) throws Exception {
         UnderstudyNode node;
         try {
-            node = UnderstudyNode.start(ProxyConfig.load(file));
+            node = UnderstudyNode.start(ProxyConfig.load(file), file);
         } catch (ConfigException e) {
             System.err.println("understudy: bad configuration in " + file + ": " + e.getMessage());
             System.exit(2);

@@ -1,13 +1,16 @@
 package dev.understudy.proxy;
 
+import dev.understudy.election.ConfigReloads;
 import dev.understudy.election.EmbeddedZooKeeper;
 import dev.understudy.proxy.admin.ClusterAdmin;
 import dev.understudy.proxy.backend.BackendConnection;
 import dev.understudy.proxy.cluster.CurrentTopology;
 import dev.understudy.proxy.cluster.DatabaseNode;
 import dev.understudy.proxy.cluster.HealthMonitor;
+import dev.understudy.proxy.cluster.NodeRegistry;
 import dev.understudy.proxy.cluster.Topology;
 import dev.understudy.proxy.config.CdcSettings;
+import dev.understudy.proxy.config.ConfigChanges;
 import dev.understudy.proxy.config.ConfigException;
 import dev.understudy.proxy.config.NodeConfig;
 import dev.understudy.proxy.config.ProxyConfig;
@@ -28,6 +31,7 @@ import dev.understudy.proxy.session.CommitGate;
 import dev.understudy.proxy.session.Credentials;
 import dev.understudy.proxy.session.SessionEnvironment;
 import dev.understudy.proxy.session.SessionRegistry;
+import dev.understudy.proxy.session.SessionSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,10 +40,10 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLSocketFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,32 +74,37 @@ public final class UnderstudyNode implements AutoCloseable {
         this.parts = parts;
     }
 
-    /**
-     * Starts a node. Configuration problems found only when acting on it (an unreadable TLS key,
-     * a password that cannot be used) fail here with the key named.
-     */
+    /** Starts a node that has no configuration file (the demo, tests): {@code RELOAD CONFIG} has nothing to read. */
     public static UnderstudyNode start(ProxyConfig config) throws ConfigException, IOException {
-        Credentials credentials = Credentials.of(config.users());
+        return start(config, null);
+    }
+
+    /**
+     * Starts a node configured by {@code config}, read from {@code file} (null: none), which
+     * {@code RELOAD CONFIG} reads again. Configuration problems found only when acting on it (an
+     * unreadable TLS key, a password that cannot be used) fail here with the key named.
+     */
+    public static UnderstudyNode start(ProxyConfig config, Path file) throws ConfigException, IOException {
+        AtomicReference<SessionSettings> settings = new AtomicReference<>(settings(config));
         SSLSocketFactory tls = tls(config);
-        Map<String, DatabaseNode> nodes = databaseNodes(config);
+        NodeRegistry nodes = new NodeRegistry(config.nodes().stream().map(n -> databaseNode(config, n.name(), n.host(), n.port()))
+                .toList(), (name, host, port) -> databaseNode(config, name, host, port));
         // writes wait until the cluster's topology is read from ZooKeeper
-        CurrentTopology topology = new CurrentTopology(new Topology(0, nodes.get(config.master().name()),
-                config.replicas().stream().map(n -> nodes.get(n.name())).toList(), true));
+        CurrentTopology topology = new CurrentTopology(new Topology(0, nodes.get(config.master().name()).orElseThrow(),
+                config.replicas().stream().map(n -> nodes.get(n.name()).orElseThrow()).toList(), true));
         SynchronousCommits synchronous = config.failover().synchronous()
-                ? new SynchronousCommits(topology, new CdcTargets(config), List.copyOf(nodes.keySet()),
+                ? new SynchronousCommits(topology, new CdcTargets(config, nodes), nodes.names(),
                         config.failover().syncTimeout())
                 : null;
-        Map<String, Consistency> userConsistency = new HashMap<>();
-        config.users().forEach(u -> u.consistency().ifPresent(c -> userConsistency.put(u.name(), c)));
+        if (synchronous != null) {
+            nodes.subscribe(synchronous);
+        }
         Started started = new Started(); // closed here on failure, by the node's close otherwise
         SessionRegistry registry = new SessionRegistry(config.maxConnections());
-        SessionEnvironment env = new SessionEnvironment(credentials, config.authMethod(), config.maxMessageBytes(),
+        SessionEnvironment env = new SessionEnvironment(settings::get, config.maxMessageBytes(),
                 AUTHENTICATION_TIMEOUT, tls, registry, topology,
-                config.failover().writeHold(), config.routing().replicaReads() && !config.replicas().isEmpty(),
-                new ReplicaSelector(config.routing().balance(), config.routing().maxReplicaLag()),
                 new ClassificationCache(CLASSIFICATION_CACHE),
                 new FunctionCatalog(database -> readFunctions(topology.get().master(), database)),
-                config.routing().consistency(), Map.copyOf(userConsistency),
                 synchronous == null ? CommitGate.NONE : synchronous, config.adminDatabase(),
                 new ClusterAdmin(() -> started.coordinator, nodes, registry));
         started.synchronous = synchronous;
@@ -108,15 +117,17 @@ public final class UnderstudyNode implements AutoCloseable {
                 log.info("in-process ZooKeeper at {}", connect);
             }
             CdcSettings cdc = config.cdc();
-            List<DatabaseNode> all = List.copyOf(nodes.values());
+            List<DatabaseNode> all = nodes.all();
             started.health = cdc.enabled()
                     ? new HealthMonitor(topology, all, config.health(), cdc.database(), cdc.slot())
                     : new HealthMonitor(topology, all, config.health());
+            nodes.subscribe(started.health);
             started.health.start();
             Started s = started;
             started.metrics = new NodeMetrics(topology, all,
                     cdc.enabled() ? () -> s.coordinator == null ? Map.of() : s.coordinator.replicaStates() : null,
                     synchronous);
+            nodes.subscribe(started.metrics);
             if (config.metricsPort() != 0) {
                 try {
                     started.metricsServer = MetricsServer.start(config.metricsHost(), config.metricsPort(), started.metrics);
@@ -134,7 +145,9 @@ public final class UnderstudyNode implements AutoCloseable {
             }
             String address = config.listenHost() + ":" + started.pg.localPort();
             String id = config.nodeId().isEmpty() ? address : config.nodeId();
-            started.coordinator = Coordinator.start(config, id, connect, address, nodes, topology);
+            AtomicReference<ProxyConfig> taken = new AtomicReference<>(config);
+            started.coordinator = Coordinator.start(config, id, connect, address, nodes, topology,
+                    generation -> reload(config, taken, file, settings, generation));
         } catch (IOException | RuntimeException e) {
             started.close();
             throw e;
@@ -180,14 +193,55 @@ public final class UnderstudyNode implements AutoCloseable {
         }
     }
 
-    /** Every configured database node, by name, in configuration order, with the proxy's own credentials. */
-    private static Map<String, DatabaseNode> databaseNodes(ProxyConfig config) {
-        Map<String, DatabaseNode> nodes = new LinkedHashMap<>();
-        for (NodeConfig n : config.nodes()) {
-            nodes.put(n.name(), new DatabaseNode(new BackendConnection.Target(n.name(), n.host(), n.port(),
-                    config.backendUser(), config.backendPassword().reveal(), config.backendConnectTimeout()), n.weight()));
+    /**
+     * Database node {@code name} at {@code host:port}, reached with the proxy's own credentials;
+     * its share of reads is the configuration's {@code nodes[].weight} when it names the node, else 1.
+     */
+    private static DatabaseNode databaseNode(ProxyConfig config, String name, String host, int port) {
+        int weight = config.nodes().stream().filter(n -> n.name().equals(name)).mapToInt(NodeConfig::weight).findFirst()
+                .orElse(1);
+        return new DatabaseNode(new BackendConnection.Target(name, host, port, config.backendUser(),
+                config.backendPassword().reveal(), config.backendConnectTimeout()), weight);
+    }
+
+    /**
+     * What sessions take from {@code config} that may change while the node runs. Throws when a
+     * user's password cannot be used (naming the key).
+     */
+    private static SessionSettings settings(ProxyConfig config) throws ConfigException {
+        Map<String, Consistency> userConsistency = new HashMap<>();
+        config.users().forEach(u -> u.consistency().ifPresent(c -> userConsistency.put(u.name(), c)));
+        return new SessionSettings(Credentials.of(config.users()), config.authMethod(), config.failover().writeHold(),
+                config.routing().replicaReads(), new ReplicaSelector(config.routing().balance(),
+                        config.routing().maxReplicaLag()), config.routing().consistency(), userConsistency);
+    }
+
+    /**
+     * {@code RELOAD CONFIG} on this node: reads {@code file} again and, when it is valid, takes
+     * what may change while running (new sessions log in and route by it; sessions under way
+     * finish what they are doing first). Reports the keys it took that differ from what it had
+     * {@code taken} before, and every key that differs from what the node {@code started} with
+     * and waits for a restart. An invalid file changes nothing and is reported with the key at fault.
+     */
+    private static ConfigReloads.Result reload(ProxyConfig started, AtomicReference<ProxyConfig> taken, Path file,
+                                               AtomicReference<SessionSettings> settings, long generation) {
+        if (file == null) {
+            return new ConfigReloads.Result(generation, "", List.of(), List.of(),
+                    "this node runs without a configuration file (the demo cluster, or started from code): nothing to read");
         }
-        return nodes;
+        try {
+            ProxyConfig next = ProxyConfig.load(file);
+            List<String> applied = ConfigChanges.between(taken.get(), next).reloadable();
+            List<String> needRestart = ConfigChanges.between(started, next).needRestart();
+            settings.set(settings(next));
+            taken.set(next);
+            log.info("configuration reloaded from {}: took {}; {}", file, applied.isEmpty() ? "no change" : applied,
+                    needRestart.isEmpty() ? "nothing waits for a restart" : "changes to " + needRestart + " wait for a restart");
+            return new ConfigReloads.Result(generation, file.toString(), applied, needRestart, null);
+        } catch (ConfigException e) {
+            log.warn("configuration not reloaded: {}", e.getMessage());
+            return new ConfigReloads.Result(generation, file.toString(), List.of(), List.of(), e.getMessage());
+        }
     }
 
     /** Reads a database's function volatility from the master over JDBC, as the proxy's own role. */

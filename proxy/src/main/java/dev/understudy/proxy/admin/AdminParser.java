@@ -15,7 +15,12 @@ public final class AdminParser {
     /** Every statement of the console, as its hint lists them. */
     public static final String GRAMMAR = "SHOW CLUSTER, SHOW REPLICATION, SHOW PROXIES, SHOW SESSIONS, SHOW STATS,"
             + " SWITCHOVER TO 'name', TEST SWITCHOVER [TO 'name'], FAILOVER [TO 'name'], REJOIN 'name',"
-            + " SET NODE 'name' OFFLINE | ONLINE (other SET and RESET statements are accepted and ignored)";
+            + " SET NODE 'name' OFFLINE | ONLINE, ADD REPLICA 'name' URL 'host:port', REMOVE REPLICA 'name',"
+            + " RELOAD CONFIG (other SET and RESET statements are accepted and ignored)";
+    /** PostgreSQL's port, when a replica's URL names none. */
+    private static final int DEFAULT_PORT = 5432;
+    /** What a node's name may hold (as {@code nodes[].name}): it names a znode, too. */
+    private static final String NODE_NAME = "[a-zA-Z0-9_-]+";
 
     private AdminParser() {}
 
@@ -106,6 +111,17 @@ public final class AdminParser {
         if (words.size() == 2 && words.get(0).equals("REJOIN")) {
             return new AdminStatement.Rejoin(name(words.get(1), statements.getFirst()));
         }
+        if (words.size() == 5 && words.get(0).equals("ADD") && words.get(1).equals("REPLICA") && words.get(3).equals("URL")
+                && words.get(4).startsWith("'")) {
+            return addReplica(name(words.get(2), statements.getFirst()),
+                    words.get(4).substring(1, words.get(4).length() - 1).replace("''", "'"));
+        }
+        if (words.size() == 3 && words.get(0).equals("REMOVE") && words.get(1).equals("REPLICA")) {
+            return new AdminStatement.RemoveReplica(name(words.get(2), statements.getFirst()));
+        }
+        if (words.size() == 2 && words.get(0).equals("RELOAD") && words.get(1).equals("CONFIG")) {
+            return new AdminStatement.ReloadConfig();
+        }
         if (isSet(words)) {
             return new AdminStatement.Set(words.get(words.get(1).equals("SESSION") ? 2 : 1).toLowerCase(Locale.ROOT));
         }
@@ -120,6 +136,77 @@ public final class AdminParser {
             }
         }
         throw syntax("not an admin statement", statements.getFirst());
+    }
+
+    private static AdminStatement.AddReplica addReplica(String node, String url) throws AdminException {
+        if (!node.matches(NODE_NAME)) {
+            throw new AdminException("42602", "not a node name: \"" + node + "\"",
+                    "A node's name is letters, digits, _ and -, as in the configuration's nodes[].name.");
+        }
+        if (url.contains("://") && !url.matches("(?i)(jdbc:)?postgres(ql)?://.*")) {
+            throw badUrl(url, "only postgresql:// URLs (or host:port) name a PostgreSQL server");
+        }
+        int colon = hostEnd(url);
+        return new AdminStatement.AddReplica(node, host(url, colon), port(url, colon));
+    }
+
+    /**
+     * Where a replica's URL ends its host, after any scheme ({@code postgresql://},
+     * {@code postgres://}, {@code jdbc:postgresql://}) and user: the index of the colon before the
+     * port, or of the end of the authority when there is none. The URL is its own address.
+     */
+    private static int hostEnd(String url) {
+        int start = authorityStart(url);
+        int end = start;
+        while (end < url.length() && "/?".indexOf(url.charAt(end)) < 0) {
+            end++;
+        }
+        int close = url.lastIndexOf(']', end - 1);
+        int colon = url.lastIndexOf(':', end - 1);
+        return colon >= start && colon > close ? colon : end;
+    }
+
+    private static int authorityStart(String url) {
+        int scheme = url.indexOf("://");
+        int start = scheme < 0 ? 0 : scheme + 3;
+        int at = url.indexOf('@', start);
+        int slash = url.indexOf('/', start);
+        return at >= 0 && (slash < 0 || at < slash) ? at + 1 : start;
+    }
+
+    private static String host(String url, int hostEnd) throws AdminException {
+        String host = url.substring(authorityStart(url), hostEnd);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        if (host.isEmpty() || !host.matches("[A-Za-z0-9._:%-]+")) {
+            throw badUrl(url, "no host in it");
+        }
+        return host;
+    }
+
+    private static int port(String url, int hostEnd) throws AdminException {
+        if (hostEnd >= url.length() || url.charAt(hostEnd) != ':') {
+            return DEFAULT_PORT;
+        }
+        int end = hostEnd + 1;
+        while (end < url.length() && Character.isDigit(url.charAt(end))) {
+            end++;
+        }
+        try {
+            int port = Integer.parseInt(url.substring(hostEnd + 1, end));
+            if (port >= 1 && port <= 65_535 && (end == url.length() || "/?".indexOf(url.charAt(end)) >= 0)) {
+                return port;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw badUrl(url, "its port is not a number from 1 to 65535");
+    }
+
+    private static AdminException badUrl(String url, String why) {
+        return new AdminException("22023", "not a server address: '" + url + "': " + why,
+                "Write host:port, or postgresql://host:port/ (the database is cdc.database).");
     }
 
     /** {@code SET [SESSION] name {= | TO} value [, value ...]}, a session setting. */

@@ -62,6 +62,30 @@ public sealed interface AdminStatement {
     record Rejoin(String node) implements AdminStatement {}
 
     /**
+     * {@code ADD REPLICA 'name' URL 'url'}: a new, empty server joins the cluster as a replica: it is
+     * seeded from the master while the master takes writes, then serves reads. Carried out by the leader.
+     */
+    record AddReplica(String node, String host, int port) implements AdminStatement {}
+
+    /**
+     * {@code REMOVE REPLICA 'name'}: a replica leaves the cluster: no more reads, no more changes
+     * applied, and it no longer holds the master's WAL. Its data stays as it is. Carried out by the leader.
+     */
+    record RemoveReplica(String node) implements AdminStatement {}
+
+    /**
+     * {@code RELOAD CONFIG}: every live node reads its configuration file again and takes what can
+     * change without a restart; answers with a row per node saying what it took and what waits for
+     * a restart.
+     */
+    record ReloadConfig() implements AdminStatement {
+        @Override
+        public List<String> columns() {
+            return List.of("node", "file", "applied", "needs_restart", "error");
+        }
+    }
+
+    /**
      * {@code TEST SWITCHOVER [TO 'name']}: the failover drill, a switchover to {@code via} (null:
      * the first streaming replica) and back, with every table's checksum compared on every node at
      * the switch point. Carried out by the leader.

@@ -2,10 +2,12 @@ package dev.understudy.proxy.admin;
 
 import dev.understudy.cdc.ReplicaState;
 import dev.understudy.election.ClusterTopology;
+import dev.understudy.election.ConfigReloads;
 import dev.understudy.election.HealthViews;
 import dev.understudy.election.LeaderRequests;
 import dev.understudy.proxy.cluster.DatabaseNode;
 import dev.understudy.proxy.cluster.Lsn;
+import dev.understudy.proxy.cluster.NodeRegistry;
 import dev.understudy.proxy.failover.Coordinator;
 import dev.understudy.proxy.session.SessionInfo;
 import dev.understudy.proxy.session.SessionRegistry;
@@ -16,6 +18,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
@@ -29,13 +32,15 @@ public final class ClusterAdmin implements AdminService {
 
     /** How long a statement the leader carries out may take before the console gives up waiting. */
     private static final Duration LEADER_TIMEOUT = Duration.ofSeconds(60);
+    /** How long RELOAD CONFIG waits for every live node to answer. */
+    private static final Duration RELOAD_TIMEOUT = Duration.ofSeconds(10);
 
     private final Supplier<Coordinator> coordinator;
-    private final Map<String, DatabaseNode> nodes;
+    private final NodeRegistry nodes;
     private final SessionRegistry sessions;
 
     /** {@code coordinator} supplies the node's coordinator once it has joined its cluster (null before). */
-    public ClusterAdmin(Supplier<Coordinator> coordinator, Map<String, DatabaseNode> nodes, SessionRegistry sessions) {
+    public ClusterAdmin(Supplier<Coordinator> coordinator, NodeRegistry nodes, SessionRegistry sessions) {
         this.coordinator = coordinator;
         this.nodes = nodes;
         this.sessions = sessions;
@@ -59,6 +64,10 @@ public final class ClusterAdmin implements AdminService {
                     f.target() == null ? Map.of() : Map.of("node", f.target()));
             case AdminStatement.Rejoin r -> askLeader(Coordinator.REJOIN, Map.of("node", r.node()));
             case AdminStatement.Drill d -> askLeader(Coordinator.DRILL, d.via() == null ? Map.of() : Map.of("node", d.via()));
+            case AdminStatement.AddReplica a -> askLeader(Coordinator.ADD_REPLICA,
+                    Map.of("node", a.node(), "host", a.host(), "port", Integer.toString(a.port())));
+            case AdminStatement.RemoveReplica r -> askLeader(Coordinator.REMOVE_REPLICA, Map.of("node", r.node()));
+            case AdminStatement.ReloadConfig r -> reload();
         };
     }
 
@@ -80,13 +89,25 @@ public final class ClusterAdmin implements AdminService {
         return new AdminResult(answer.row() == null ? List.of() : List.of(answer.row()), answer.message());
     }
 
+    /** Every live node reads its configuration again; a row per node says what it took. */
+    private AdminResult reload() throws AdminException {
+        Coordinator c = joined();
+        Map<String, Optional<ConfigReloads.Result>> answers = read(() -> c.reloadConfig(RELOAD_TIMEOUT));
+        List<List<String>> rows = new ArrayList<>();
+        answers.forEach((node, answer) -> rows.add(answer
+                .map(r -> row(node, r.file().isEmpty() ? null : r.file(), String.join(", ", r.applied()),
+                        String.join(", ", r.needRestart()), r.error()))
+                .orElseGet(() -> row(node, null, null, null, "did not answer within " + RELOAD_TIMEOUT.toSeconds() + " s"))));
+        return new AdminResult(rows, "RELOAD CONFIG");
+    }
+
     private AdminResult cluster() throws AdminException {
         Coordinator c = joined();
         ClusterTopology t = c.clusterTopology();
         Map<String, Map<String, HealthViews.View>> views = read(c::healthViews);
         String leader = c.leaderId().orElse(null);
         List<List<String>> rows = new ArrayList<>();
-        for (DatabaseNode n : nodes.values()) {
+        for (DatabaseNode n : nodes.all()) {
             boolean master = n.name().equals(t.master());
             String state = master ? (t.held() ? "writes held" : "takes writes")
                     : t.replica(n.name()).map(ClusterTopology.Replica::state).orElse("not in the topology");
@@ -112,7 +133,7 @@ public final class ClusterAdmin implements AdminService {
         Map<String, ReplicaState> capture = c.replicaStates();
         List<List<String>> rows = new ArrayList<>();
         for (ClusterTopology.Replica r : t.replicas()) {
-            DatabaseNode n = nodes.get(r.name());
+            DatabaseNode n = nodes.get(r.name()).orElse(null);
             if (n == null) {
                 continue;
             }
@@ -144,7 +165,7 @@ public final class ClusterAdmin implements AdminService {
     private AdminResult stats() throws AdminException {
         String master = joined().clusterTopology().master();
         List<List<String>> rows = new ArrayList<>();
-        for (DatabaseNode n : nodes.values()) {
+        for (DatabaseNode n : nodes.all()) {
             double latency = n.averageLatencyMillis();
             rows.add(row(n.name(), n.name().equals(master) ? "master" : "replica", Long.toString(n.statements()),
                     Long.toString(n.failures()), Long.toString(n.resent()), Integer.toString(n.outstanding()),

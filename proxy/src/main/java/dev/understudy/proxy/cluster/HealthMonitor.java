@@ -2,8 +2,9 @@ package dev.understudy.proxy.cluster;
 
 import dev.understudy.proxy.config.HealthConfig;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
@@ -25,10 +26,11 @@ import org.slf4j.MDC;
  * The results are on each {@link DatabaseNode}. Nothing here blocks a session: sessions read what
  * the last check wrote.
  *
- * <p>Lifecycle: {@code LATENT -> STARTED -> CLOSED}. The nodes are every configured one, whatever
- * its role; which of them is the master is read again at every check.
+ * <p>Lifecycle: {@code LATENT -> STARTED -> CLOSED}. The nodes are every one the proxy knows,
+ * whatever its role, those added later included ({@link NodeRegistry.Listener}); which of them is
+ * the master is read again at every check.
  */
-public final class HealthMonitor implements AutoCloseable {
+public final class HealthMonitor implements NodeRegistry.Listener, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(HealthMonitor.class);
     private static final int MAX_ERROR_LENGTH = 300;
@@ -42,7 +44,8 @@ public final class HealthMonitor implements AutoCloseable {
     private final Function<DatabaseNode, Probe> probes;
     private final LongSupplier ticker;
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
-    private final List<Thread> threads = new ArrayList<>();
+    /** The thread checking each node, by name; a node removed has none, and its thread ends. */
+    private final Map<String, Thread> threads = new ConcurrentHashMap<>();
 
     /** Checks over pgjdbc, timed by {@link System#nanoTime()}, of nodes without change data capture. */
     public HealthMonitor(Supplier<Topology> topology, List<DatabaseNode> nodes, HealthConfig config) {
@@ -79,11 +82,39 @@ public final class HealthMonitor implements AutoCloseable {
         if (!state.compareAndSet(State.LATENT, State.STARTED)) {
             throw new IllegalStateException("health monitor already started or closed");
         }
-        for (DatabaseNode node : nodes) {
-            threads.add(Thread.ofVirtual().name("health-" + node.name()).start(() -> run(node)));
-        }
+        nodes.forEach(this::check);
         log.info("health checks of {} every {} ms (timeout {} ms, down after {} failures in a row)", nodes,
                 config.interval().toMillis(), config.timeout().toMillis(), config.failureThreshold());
+    }
+
+    /** Starts checking {@code node}, unless it is checked already. */
+    private void check(DatabaseNode node) {
+        Thread t = Thread.ofVirtual().name("health-" + node.name()).unstarted(() -> run(node));
+        if (threads.putIfAbsent(node.name(), t) == null) {
+            t.start();
+        }
+    }
+
+    /** A node added to the cluster: checked from now on (once started). */
+    @Override
+    public void added(DatabaseNode node) {
+        if (state.get() == State.STARTED) {
+            check(node);
+        }
+    }
+
+    /** A node removed from the cluster: its checks stop. */
+    @Override
+    public void removed(DatabaseNode node) {
+        Thread t = threads.remove(node.name());
+        if (t != null) {
+            t.interrupt();
+        }
+    }
+
+    /** Whether this thread still checks {@code node}: not closed, and the node not removed. */
+    private boolean checking(DatabaseNode node) {
+        return state.get() == State.STARTED && threads.get(node.name()) == Thread.currentThread();
     }
 
     /** Stops the checks and closes their connections; waits a little for the threads to end. */
@@ -92,9 +123,10 @@ public final class HealthMonitor implements AutoCloseable {
         if (state.getAndSet(State.CLOSED) != State.STARTED) {
             return;
         }
-        threads.forEach(Thread::interrupt);
+        List<Thread> running = List.copyOf(threads.values());
+        running.forEach(Thread::interrupt);
         long deadline = System.nanoTime() + config.timeout().plus(CLOSE_GRACE).toNanos();
-        for (Thread t : threads) {
+        for (Thread t : running) {
             try {
                 if (!t.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())))) {
                     log.warn("health check thread {} did not stop in time", t.getName());
@@ -110,7 +142,7 @@ public final class HealthMonitor implements AutoCloseable {
         MDC.put("node", node.name());
         long interval = config.interval().toNanos();
         try (Probe probe = probes.apply(node)) {
-            while (state.get() == State.STARTED) {
+            while (checking(node)) {
                 long started = ticker.getAsLong();
                 check(node, probe, started);
                 long wait = started + interval - ticker.getAsLong();
@@ -139,8 +171,8 @@ public final class HealthMonitor implements AutoCloseable {
             reading = probe.read();
             position = master || reading.inRecovery() ? reading.walPosition() : probe.cdcAppliedPosition();
         } catch (Exception e) {
-            if (state.get() == State.CLOSED) {
-                return; // interrupted by close, not a failure of the node
+            if (state.get() == State.CLOSED || Thread.currentThread().isInterrupted()) {
+                return; // interrupted by close or by the node's removal, not a failure of the node
             }
             probe.close();
             String error = describe(e);

@@ -21,6 +21,12 @@ public record FailoverConfig(boolean enabled, Duration writeHold, Duration drain
         Objects.requireNonNull(syncTimeout, "syncTimeout");
     }
 
+    /** The same, holding writes for {@code hold} instead. */
+    public FailoverConfig withWriteHold(Duration hold) {
+        return new FailoverConfig(enabled, hold, drainTimeout, readsWithoutZooKeeper, synchronous, syncTimeout, autoRejoin,
+                switchoverDrain, switchoverTimeout);
+    }
+
     /** The defaults of {@link ConfigKey}. */
     public static FailoverConfig defaults() {
         return new FailoverConfig(true, Duration.ofMillis(10_000), Duration.ofMillis(5_000), true, false,

@@ -3,24 +3,32 @@ package dev.understudy.proxy.failover;
 import dev.understudy.cdc.ReplicaState;
 import dev.understudy.election.ClusterPaths;
 import dev.understudy.election.ClusterTopology;
+import dev.understudy.election.ConfigReloads;
 import dev.understudy.election.HealthViews;
 import dev.understudy.election.LeaderRequests;
 import dev.understudy.election.Leadership;
 import dev.understudy.election.Membership;
+import dev.understudy.election.NodeAddresses;
 import dev.understudy.election.TopologyStore;
 import dev.understudy.proxy.cluster.CurrentTopology;
 import dev.understudy.proxy.cluster.DatabaseNode;
+import dev.understudy.proxy.cluster.NodeRegistry;
 import dev.understudy.proxy.cluster.Topology;
 import dev.understudy.proxy.config.NodeConfig;
 import dev.understudy.proxy.config.ProxyConfig;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongFunction;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
 import org.apache.curator.framework.CuratorFramework;
@@ -28,6 +36,7 @@ import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.apache.zookeeper.KeeperException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,12 +66,17 @@ public final class Coordinator implements AutoCloseable {
     public static final String REJOIN = "rejoin";
     /** The leader request that runs the failover drill ({@code TEST SWITCHOVER [TO]}): arg node, optional. */
     public static final String DRILL = "drill";
+    /** The leader request that adds a replica ({@code ADD REPLICA}): args node, host, port. */
+    public static final String ADD_REPLICA = "add_replica";
+    /** The leader request that removes a replica ({@code REMOVE REPLICA}): arg node. */
+    public static final String REMOVE_REPLICA = "remove_replica";
     private static final int MAX_CONNECTION_TIMEOUT_MS = 15_000;
 
     private final ProxyConfig config;
     private final String id;
-    private final Map<String, DatabaseNode> nodes;
+    private final NodeRegistry nodes;
     private final CurrentTopology current;
+    private final ConfigReloads reloads;
     private final CuratorFramework client;
     private final ClusterPaths paths;
     private final TopologyStore store;
@@ -78,11 +92,11 @@ public final class Coordinator implements AutoCloseable {
     private volatile boolean closed;
     private volatile ClusterTopology latest;
 
-    private Coordinator(ProxyConfig config, String id, String connectString, Map<String, DatabaseNode> nodes,
-                        CurrentTopology current) {
+    private Coordinator(ProxyConfig config, String id, String connectString, NodeRegistry nodes,
+                        CurrentTopology current, LongFunction<ConfigReloads.Result> reloader) {
         this.config = config;
         this.id = id;
-        this.nodes = Map.copyOf(nodes);
+        this.nodes = nodes;
         this.current = current;
         int session = (int) config.zookeeperSessionTimeout().toMillis();
         this.client = CuratorFrameworkFactory.builder().connectString(connectString).sessionTimeoutMs(session)
@@ -94,6 +108,7 @@ public final class Coordinator implements AutoCloseable {
         this.store = new TopologyStore(client, paths);
         this.views = new HealthViews(client, paths, id);
         this.duties = new LeaderDuties(config, id, client, paths, store, this.nodes);
+        this.reloads = new ConfigReloads(client, paths, id, reloader);
     }
 
     /**
@@ -101,13 +116,16 @@ public final class Coordinator implements AutoCloseable {
      * creates the topology from the configuration if the cluster has none (the configured master,
      * epoch 1), routes by the cluster's topology from then on, registers, and bids for leadership.
      *
-     * @param nodes every configured database node, by name
+     * @param nodes the database nodes this node knows, made to follow the cluster's topology from
+     *     now on (nodes added and removed at runtime)
+     * @param reloader reads this node's configuration again when any node asks ({@code RELOAD CONFIG})
      * @throws IOException when ZooKeeper cannot be reached within the session timeout, or the
-     *     cluster's topology names a node the configuration lacks
+     *     cluster's topology names a node neither ZooKeeper nor the configuration can place
      */
     public static Coordinator start(ProxyConfig config, String id, String connectString, String address,
-                                    Map<String, DatabaseNode> nodes, CurrentTopology current) throws IOException {
-        Coordinator c = new Coordinator(config, id, connectString, nodes, current);
+                                    NodeRegistry nodes, CurrentTopology current, LongFunction<ConfigReloads.Result> reloader)
+            throws IOException {
+        Coordinator c = new Coordinator(config, id, connectString, nodes, current, reloader);
         try {
             c.join(address);
             return c;
@@ -133,20 +151,29 @@ public final class Coordinator implements AutoCloseable {
         }
         ClusterTopology t = store.read().orElseThrow(() -> new IOException("the cluster's topology vanished"))
                 .topology();
-        for (String name : names(t)) {
-            if (!nodes.containsKey(name)) {
-                throw new IOException("the topology of cluster " + config.clusterName() + " in ZooKeeper names node " + name
-                        + ", which this node's configuration lacks (nodes)");
-            }
+        List<String> missing = placeNodes(t);
+        if (!missing.isEmpty()) {
+            throw new IOException("the topology of cluster " + config.clusterName() + " in ZooKeeper names node "
+                    + String.join(", ", missing) + ", which neither this node's configuration (nodes) nor ZooKeeper places");
         }
         latest = t;
         route();
         store.addListener(next -> {
             latest = next;
+            try {
+                List<String> unplaced = placeNodes(next);
+                if (!unplaced.isEmpty()) {
+                    log.error("the topology names node {}, which neither this node's configuration nor ZooKeeper places",
+                            unplaced);
+                }
+            } catch (Exception e) {
+                log.warn("cannot read where the cluster's nodes are from ZooKeeper: {}", e.getMessage());
+            }
             route();
         });
         store.start();
         client.getConnectionStateListenable().addListener(connectionListener);
+        reloads.start();
         membership = new Membership(client, paths, id, address);
         leadership = new Leadership(client, paths, id, leader -> {
             if (!leader) {
@@ -156,6 +183,40 @@ public final class Coordinator implements AutoCloseable {
         leadership.start();
         ticker = Thread.ofPlatform().name("coordinator").daemon().start(this::tickLoop);
         log.info("node {} joined cluster {} (epoch {}, master {})", id, config.clusterName(), t.epoch(), t.master());
+    }
+
+    /**
+     * Makes this node know exactly the database nodes {@code t} names: where each listens is what
+     * ZooKeeper records for it (a node added at runtime), else what this node's configuration
+     * says; nodes {@code t} no longer names are forgotten. Returns the names it cannot place.
+     */
+    private synchronized List<String> placeNodes(ClusterTopology t) throws Exception {
+        List<String> recorded;
+        try {
+            recorded = client.getChildren().forPath(paths.nodes());
+        } catch (KeeperException.NoNodeException e) {
+            recorded = List.of();
+        }
+        List<String> named = names(t);
+        List<String> missing = new ArrayList<>();
+        for (String name : named) {
+            Optional<NodeAddresses.Address> a = recorded.contains(name)
+                    ? NodeAddresses.read(client, paths, name) : Optional.empty();
+            Optional<NodeConfig> configured = config.nodes().stream().filter(n -> n.name().equals(name)).findFirst();
+            if (a.isPresent()) {
+                nodes.put(name, a.get().host(), a.get().port());
+            } else if (nodes.get(name).isEmpty() && configured.isPresent()) {
+                nodes.put(name, configured.get().host(), configured.get().port());
+            } else if (nodes.get(name).isEmpty()) {
+                missing.add(name);
+            }
+        }
+        for (String known : nodes.names()) {
+            if (!named.contains(known)) {
+                nodes.remove(known);
+            }
+        }
+        return missing;
     }
 
     private static List<String> names(ClusterTopology t) {
@@ -194,14 +255,14 @@ public final class Coordinator implements AutoCloseable {
     /** Routes by the latest topology and the connection's state. */
     private synchronized void route() {
         ClusterTopology t = latest;
-        DatabaseNode master = nodes.get(t.master());
+        DatabaseNode master = nodes.get(t.master()).orElse(null);
         if (master == null) {
-            log.error("the topology names master {}, which this node's configuration lacks: writes held", t.master());
+            log.error("the topology names master {}, which this node cannot place: writes held", t.master());
             current.set(current.get().withWritesHeld());
             return;
         }
         List<DatabaseNode> replicas = t.replicas().stream().filter(r -> ClusterTopology.STREAMING.equals(r.state()))
-                .map(r -> nodes.get(r.name())).filter(Objects::nonNull).toList();
+                .flatMap(r -> nodes.get(r.name()).stream()).toList();
         boolean readsGoOn = connected || config.failover().readsWithoutZooKeeper();
         current.set(new Topology(t.epoch(), master, readsGoOn ? replicas : List.of(), t.held() || !connected,
                 t.held() && t.draining() && connected));
@@ -240,7 +301,7 @@ public final class Coordinator implements AutoCloseable {
 
     /** Publishes this node's view of each database node when it changed. */
     private void publishViews() {
-        for (DatabaseNode n : nodes.values()) {
+        for (DatabaseNode n : nodes.all()) {
             boolean up = n.available();
             if (!Objects.equals(published.get(n.name()), up)) {
                 views.publish(n.name(), new HealthViews.View(up, n.consecutiveFailures()));
@@ -286,6 +347,21 @@ public final class Coordinator implements AutoCloseable {
         return LeaderRequests.ask(client, paths, new LeaderRequests.Command(command, args, id), timeout);
     }
 
+    /**
+     * Makes every live node read its configuration again ({@code RELOAD CONFIG}), and returns each
+     * one's answer, by node id, in id order; a node that did not answer within {@code timeout} has
+     * an empty one.
+     */
+    public Map<String, Optional<ConfigReloads.Result>> reloadConfig(Duration timeout) throws Exception {
+        Set<String> live = new TreeSet<>(liveProxies().keySet());
+        live.add(id); // its own registration may not be in ZooKeeper yet
+        long generation = ConfigReloads.request(client, paths);
+        Map<String, ConfigReloads.Result> answers = ConfigReloads.await(client, paths, live, generation, timeout);
+        Map<String, Optional<ConfigReloads.Result>> out = new TreeMap<>();
+        live.forEach(p -> out.put(p, Optional.ofNullable(answers.get(p))));
+        return out;
+    }
+
     /** The live nodes of the cluster (their ephemeral registrations): id to listen address. */
     public Map<String, String> liveProxies() throws Exception {
         return Membership.live(client, paths);
@@ -316,6 +392,7 @@ public final class Coordinator implements AutoCloseable {
             leadership.close();
         }
         stopLeading();
+        reloads.close();
         views.close();
         if (membership != null) {
             try {

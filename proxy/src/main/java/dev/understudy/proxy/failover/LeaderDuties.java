@@ -4,14 +4,18 @@ import dev.understudy.cdc.Capture;
 import dev.understudy.cdc.CdcConfig;
 import dev.understudy.cdc.Promotion;
 import dev.understudy.cdc.ReplicaState;
+import dev.understudy.cdc.ReplicaTarget;
+import dev.understudy.cdc.Seed;
 import dev.understudy.election.ClusterPaths;
 import dev.understudy.election.ClusterTopology;
 import dev.understudy.election.LeaderRequests;
 import dev.understudy.election.ClusterTopology.Replica;
 import dev.understudy.election.HealthViews;
 import dev.understudy.election.Membership;
+import dev.understudy.election.NodeAddresses;
 import dev.understudy.election.TopologyStore;
 import dev.understudy.proxy.cluster.DatabaseNode;
+import dev.understudy.proxy.cluster.NodeRegistry;
 import dev.understudy.proxy.config.NodeConfig;
 import dev.understudy.proxy.config.ProxyConfig;
 import java.sql.SQLException;
@@ -23,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -68,7 +73,7 @@ final class LeaderDuties {
     private final CuratorFramework client;
     private final ClusterPaths paths;
     private final TopologyStore store;
-    private final Map<String, DatabaseNode> nodes;
+    private final NodeRegistry nodes;
     private final CdcTargets cdc;
     private volatile Capture capture;
     private String captureMaster;
@@ -79,14 +84,14 @@ final class LeaderDuties {
     private String lastWait;
 
     LeaderDuties(ProxyConfig config, String id, CuratorFramework client, ClusterPaths paths, TopologyStore store,
-                 Map<String, DatabaseNode> nodes) {
+                 NodeRegistry nodes) {
         this.config = config;
         this.id = id;
         this.client = client;
         this.paths = paths;
         this.store = store;
         this.nodes = nodes;
-        this.cdc = new CdcTargets(config);
+        this.cdc = new CdcTargets(config, nodes);
     }
 
     /** Each replica's state in this node's capture; empty when it does not capture. */
@@ -134,7 +139,7 @@ final class LeaderDuties {
      * proxies (this one included), and a failover may begin.
      */
     private boolean masterFailed(ClusterTopology t) throws Exception {
-        DatabaseNode master = nodes.get(t.master());
+        DatabaseNode master = nodes.get(t.master()).orElse(null);
         if (master == null || master.available()) {
             lastWait = null;
             return false;
@@ -326,7 +331,7 @@ final class LeaderDuties {
     private void formerMasters(TopologyStore.Versioned v) throws Exception {
         ClusterTopology t = v.topology();
         for (Replica r : t.replicas()) {
-            DatabaseNode node = nodes.get(r.name());
+            DatabaseNode node = nodes.get(r.name()).orElse(null);
             if (!ClusterTopology.STALE.equals(r.state()) || node == null || !node.available()) {
                 continue;
             }
@@ -358,14 +363,14 @@ final class LeaderDuties {
     private LeaderRequests.Answer rejoinRequested(String name) throws Exception {
         TopologyStore.Versioned v = current();
         ClusterTopology t = v.topology();
-        if (name == null || !nodes.containsKey(name)) {
+        if (name == null || nodes.get(name).isEmpty()) {
             return unknownNode(name);
         }
         String state = name.equals(t.master()) ? "the master" : t.replica(name).map(Replica::state).orElse("not in the topology");
         if (!ClusterTopology.STALE.equals(state)) {
             return LeaderRequests.Answer.failed("55000", name + " is " + state + ": only a former master (stale) rejoins", null);
         }
-        if (!nodes.get(name).available()) {
+        if (!nodes.get(name).get().available()) {
             return LeaderRequests.Answer.failed("55000", name + " is down", "Start it, then REJOIN it.");
         }
         if (t.held()) {
@@ -379,7 +384,7 @@ final class LeaderDuties {
 
     private LeaderRequests.Answer unknownNode(String name) {
         return LeaderRequests.Answer.failed("42704", "no database node is named \"" + name + "\"",
-                "Nodes: " + config.nodes().stream().map(NodeConfig::name).collect(Collectors.joining(", ")) + ".");
+                "Nodes: " + String.join(", ", nodes.names()) + ".");
     }
 
     // ---- requests from any node (admin statements that change the cluster)
@@ -395,6 +400,8 @@ final class LeaderDuties {
                     case Coordinator.FAILOVER -> forcedFailover(r.command().args().get("node"));
                     case Coordinator.REJOIN -> rejoinRequested(r.command().args().get("node"));
                     case Coordinator.DRILL -> drill(r.command().args().get("node"));
+                    case Coordinator.ADD_REPLICA -> addReplica(r.command().args());
+                    case Coordinator.REMOVE_REPLICA -> removeReplica(r.command().args().get("node"));
                     default -> LeaderRequests.Answer.failed("0A000", "this leader does not know the command "
                             + r.command().command() + " (is it an older version than " + r.command().from() + "?)", null);
                 };
@@ -411,7 +418,7 @@ final class LeaderDuties {
     private LeaderRequests.Answer setNode(String name, boolean online) throws Exception {
         TopologyStore.Versioned v = current();
         ClusterTopology t = v.topology();
-        if (name == null || !nodes.containsKey(name)) {
+        if (name == null || nodes.get(name).isEmpty()) {
             return unknownNode(name);
         }
         if (name.equals(t.master())) {
@@ -437,6 +444,87 @@ final class LeaderDuties {
         return LeaderRequests.Answer.done("SET NODE");
     }
 
+    // ---- replicas added and removed
+
+    /**
+     * {@code ADD REPLICA}: a new server joins as a replica to be seeded. It must be empty (or one
+     * Understudy seeded before and no node of the cluster now), and not the master. Its address
+     * goes to ZooKeeper before the topology names it, so that every proxy can place it; the capture
+     * seeds it at the next round, and {@link #markSeeded} lets it serve reads once it streams.
+     */
+    private LeaderRequests.Answer addReplica(Map<String, String> args) throws Exception {
+        String name = args.get("node");
+        NodeAddresses.Address address;
+        try {
+            address = new NodeAddresses.Address(args.get("host"), Integer.parseInt(args.getOrDefault("port", "")));
+        } catch (IllegalArgumentException e) {
+            return LeaderRequests.Answer.failed("22023", "not a server address: " + e.getMessage(), null);
+        }
+        TopologyStore.Versioned v = current();
+        ClusterTopology t = v.topology();
+        if (!config.cdc().enabled()) {
+            return LeaderRequests.Answer.failed("55000", "replicas are kept in sync by change data capture, which is off",
+                    "Set cdc.enabled: true.");
+        }
+        if (name.equals(t.master()) || t.replica(name).isPresent()) {
+            return LeaderRequests.Answer.failed("42710", "node " + name + " is in the cluster already",
+                    "Pick another name, or REMOVE REPLICA it first.");
+        }
+        for (DatabaseNode n : nodes.all()) {
+            if (n.target().host().equals(address.host()) && n.target().port() == address.port()) {
+                return LeaderRequests.Answer.failed("42710", address + " is node " + n.name() + " already", null);
+            }
+        }
+        if (t.held()) {
+            return UNDER_WAY;
+        }
+        ReplicaTarget candidate = cdc.target(name, address);
+        List<ReplicaTarget> members = nodes.names().stream().filter(n -> !n.equals(t.master())).map(cdc::target).toList();
+        Optional<String> refusal = Seed.refusal(cdc.forMaster(t.master(), List.of()), candidate, members);
+        if (refusal.isPresent()) {
+            return LeaderRequests.Answer.failed("55000", "cannot add " + name + ": " + refusal.get(), null);
+        }
+        NodeAddresses.put(client, paths, name, address);
+        nodes.put(name, address.host(), address.port()); // before the watch tells this node: the capture needs it next round
+        List<Replica> next = new ArrayList<>(t.replicas());
+        next.add(new Replica(name, ClusterTopology.RESEED));
+        if (!store.compareAndSet(v, new ClusterTopology(t.epoch(), t.master(), next, false, t.lastFailover()))) {
+            NodeAddresses.delete(client, paths, name);
+            return TOPOLOGY_CHANGED;
+        }
+        log.warn("replica {} at {} added (ADD REPLICA from the admin console): it is seeded from master {}, then serves"
+                + " reads", name, address, t.master());
+        return LeaderRequests.Answer.done("ADD REPLICA");
+    }
+
+    /**
+     * {@code REMOVE REPLICA}: a replica leaves the topology (no reads, no more changes applied, no
+     * hold on the master's slot) and its recorded address goes. Its data stays; added again later,
+     * it continues from its recorded position if the slot still can, or is seeded again.
+     */
+    private LeaderRequests.Answer removeReplica(String name) throws Exception {
+        TopologyStore.Versioned v = current();
+        ClusterTopology t = v.topology();
+        if (name != null && name.equals(t.master())) {
+            return LeaderRequests.Answer.failed("55000", name + " is the master: it cannot be removed",
+                    "Switch over to another node first.");
+        }
+        if (name == null || t.replica(name).isEmpty()) {
+            return unknownNode(name);
+        }
+        if (t.held()) {
+            return UNDER_WAY;
+        }
+        List<Replica> next = t.replicas().stream().filter(r -> !r.name().equals(name)).toList();
+        if (!store.compareAndSet(v, new ClusterTopology(t.epoch(), t.master(), next, false, t.lastFailover()))) {
+            return TOPOLOGY_CHANGED;
+        }
+        NodeAddresses.delete(client, paths, name);
+        fenced.remove(name);
+        log.warn("replica {} removed (REMOVE REPLICA from the admin console): no more reads, no more changes applied", name);
+        return LeaderRequests.Answer.done("REMOVE REPLICA");
+    }
+
     // ---- forced failover
 
     /**
@@ -449,7 +537,7 @@ final class LeaderDuties {
         TopologyStore.Versioned v = current();
         ClusterTopology t = v.topology();
         if (preferred != null) {
-            if (!nodes.containsKey(preferred)) {
+            if (nodes.get(preferred).isEmpty()) {
                 return unknownNode(preferred);
             }
             if (!t.replica(preferred).map(r -> ClusterTopology.STREAMING.equals(r.state())).orElse(false)) {
@@ -621,7 +709,7 @@ final class LeaderDuties {
 
     /** Why a switchover to {@code target} cannot begin; null when it can. */
     private LeaderRequests.Answer switchoverRefused(ClusterTopology t, String target) {
-        if (target == null || !nodes.containsKey(target)) {
+        if (target == null || nodes.get(target).isEmpty()) {
             return unknownNode(target);
         }
         if (target.equals(t.master())) {
@@ -635,7 +723,8 @@ final class LeaderDuties {
         if (t.held()) {
             return UNDER_WAY;
         }
-        if (capture == null || !t.master().equals(captureMaster) || !nodes.get(t.master()).available()) {
+        if (capture == null || !t.master().equals(captureMaster)
+                || !nodes.get(t.master()).map(DatabaseNode::available).orElse(false)) {
             return LeaderRequests.Answer.failed("55000", "the master " + t.master() + " is not up and captured now",
                     "A switchover needs a running master; after a failure the leader fails over by itself.");
         }
@@ -715,14 +804,23 @@ final class LeaderDuties {
 
     // ---- capture
 
-    /** Runs the capture from the topology's master to every replica that is not a former master. */
+    /**
+     * Runs the capture from the topology's master to every replica that is not a former master:
+     * started when there is none or the master changed; replicas added to or removed from a running
+     * one, which keeps streaming to the others.
+     */
     private void ensureCapture(ClusterTopology t) {
         if (!config.cdc().enabled()) {
             return;
         }
         List<String> replicas = t.replicas().stream().filter(r -> !ClusterTopology.STALE.equals(r.state()))
-                .map(Replica::name).toList();
-        if (capture != null && t.master().equals(captureMaster) && replicas.equals(captureReplicas)) {
+                .map(Replica::name).filter(n -> nodes.get(n).isPresent()).toList();
+        if (capture != null && t.master().equals(captureMaster)) {
+            if (!replicas.equals(captureReplicas)) {
+                captureReplicas.stream().filter(r -> !replicas.contains(r)).forEach(capture::removeReplica);
+                replicas.stream().filter(r -> !captureReplicas.contains(r)).forEach(r -> capture.addReplica(cdc.target(r)));
+                captureReplicas = replicas;
+            }
             return;
         }
         closeCapture();

@@ -5,6 +5,7 @@ import dev.understudy.cdc.Confirmations.Mark;
 import dev.understudy.proxy.ProxyException;
 import dev.understudy.proxy.cluster.CurrentTopology;
 import dev.understudy.proxy.cluster.DatabaseNode;
+import dev.understudy.proxy.cluster.NodeRegistry;
 import dev.understudy.proxy.cluster.Topology;
 import dev.understudy.proxy.session.CommitGate;
 import java.sql.SQLException;
@@ -30,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * answering), is never acknowledged: its session ends with SQLSTATE 08007 (transaction resolution
  * unknown), and the application must look whether it happened.
  */
-public final class SynchronousCommits implements CommitGate, AutoCloseable {
+public final class SynchronousCommits implements CommitGate, NodeRegistry.Listener, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SynchronousCommits.class);
     /** How often a waiting commit looks whether its master was replaced. */
@@ -50,12 +51,22 @@ public final class SynchronousCommits implements CommitGate, AutoCloseable {
     private final LongAdder unconfirmed = new LongAdder();
     private final LongAdder failed = new LongAdder();
 
-    /** Follows every node of {@code nodes} (names) as a possible replica. */
+    /** Follows every node of {@code nodes} (names), and each one {@link #added} later, as a possible replica. */
     public SynchronousCommits(CurrentTopology topology, CdcTargets targets, List<String> nodes, Duration timeout) {
         this.topology = topology;
         this.targets = targets;
         this.timeout = timeout;
         this.confirmations = new Confirmations(targets.stream(), nodes.stream().map(targets::target).toList(), MASTER_TIMEOUT);
+    }
+
+    @Override
+    public void added(DatabaseNode node) {
+        confirmations.follow(targets.target(node.name()));
+    }
+
+    @Override
+    public void removed(DatabaseNode node) {
+        confirmations.unfollow(node.name());
     }
 
     @Override

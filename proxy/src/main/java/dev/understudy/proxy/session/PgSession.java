@@ -259,10 +259,14 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
         }
     }
 
-    /** The steady state: client frames checked, routed when replicas serve reads, and relayed. */
+    /**
+     * The steady state: client frames checked, routed when replicas serve reads, and relayed. A
+     * session that starts while the cluster has no replica relays everything to the master for
+     * its whole life, without looking at statements.
+     */
     private void relay(FrameReader reader, String user) throws IOException, ProxyException {
         state = SessionState.ACTIVE;
-        if (env.replicaReads()) {
+        if (env.replicaReads() && !env.topology().get().replicas().isEmpty()) {
             router = new Router(env, client, id, backendParameters.get("database"), backendParameters, masterNode,
                     backend, env.consistencyOf(user));
             router.run(reader);

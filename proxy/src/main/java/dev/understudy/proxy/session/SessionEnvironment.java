@@ -8,43 +8,62 @@ import dev.understudy.proxy.routing.Consistency;
 import dev.understudy.proxy.routing.FunctionCatalog;
 import dev.understudy.proxy.routing.ReplicaSelector;
 import java.time.Duration;
-import java.util.Map;
+import java.util.function.Supplier;
 import javax.net.ssl.SSLSocketFactory;
 
 /**
  * What every session of one listener shares.
  *
+ * @param settings what may change while the node runs (users, routing), read when needed
  * @param tls the server-side TLS factory, or null when TLS is off (SSLRequest answered 'N')
  * @param topology the master and replicas now, with the proxy's credentials (read again for each
  *     session, each replica connection and each unit bound for the master)
- * @param writeHold how long a unit bound for the master waits while no node takes writes
- * @param replicaReads whether reads may leave the master at all ({@code routing.replica_reads})
- * @param userConsistency the consistency of users that have their own; others get {@code defaultConsistency}
  * @param commits what the commit of a transaction that wrote waits for before the client hears of it
  * @param adminDatabase the database name that opens the admin console instead of a database
  * @param admin what runs the admin console's statements
  */
 public record SessionEnvironment(
-        Credentials credentials,
-        AuthMethod authMethod,
+        Supplier<SessionSettings> settings,
         int maxMessageBytes,
         Duration authenticationTimeout,
         SSLSocketFactory tls,
         SessionRegistry registry,
         CurrentTopology topology,
-        Duration writeHold,
-        boolean replicaReads,
-        ReplicaSelector selector,
         ClassificationCache classifier,
         FunctionCatalog functions,
-        Consistency defaultConsistency,
-        Map<String, Consistency> userConsistency,
         CommitGate commits,
         String adminDatabase,
         AdminService admin) {
 
+    public Credentials credentials() {
+        return settings.get().credentials();
+    }
+
+    public AuthMethod authMethod() {
+        return settings.get().authMethod();
+    }
+
+    /** How long a unit bound for the master waits while no node takes writes. */
+    public Duration writeHold() {
+        return settings.get().writeHold();
+    }
+
+    /** Whether reads may leave the master at all ({@code routing.replica_reads}). */
+    public boolean replicaReads() {
+        return settings.get().replicaReads();
+    }
+
+    public ReplicaSelector selector() {
+        return settings.get().selector();
+    }
+
+    public Consistency defaultConsistency() {
+        return settings.get().defaultConsistency();
+    }
+
     /** The consistency a session of {@code user} starts with. */
     public Consistency consistencyOf(String user) {
-        return userConsistency.getOrDefault(user, defaultConsistency);
+        SessionSettings s = settings.get();
+        return s.userConsistency().getOrDefault(user, s.defaultConsistency());
     }
 }

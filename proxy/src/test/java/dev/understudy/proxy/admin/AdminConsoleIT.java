@@ -199,6 +199,15 @@ class AdminConsoleIT {
         assertTrue(psql("REJOIN 'pg2'").contains("REJOIN"));
         Await.until("pg2 rejoined and streams", Duration.ofSeconds(60), () -> ClusterTopology.STREAMING.equals(state("pg2")));
         assertEquals("pg1", fx.node().topology().master().name(), "back where the other tests expect it");
+
+        PgNode pg3 = fx.replicas().get(1);
+        assertTrue(psql("REMOVE REPLICA 'pg3'").contains("REMOVE REPLICA"));
+        Await.until("pg3 left the cluster", Duration.ofSeconds(30), () -> state("pg3").isEmpty()
+                && fx.node().topology().replicas().stream().noneMatch(n -> n.name().equals("pg3")));
+        assertTrue(psql("ADD REPLICA 'pg3' URL 'postgresql://" + pg3.host() + ":" + pg3.port() + "/app'").contains("ADD REPLICA"));
+        Await.until("pg3 is back and streams", Duration.ofSeconds(90), () -> ClusterTopology.STREAMING.equals(state("pg3")));
+        assertTrue(psql("RELOAD CONFIG").contains("runs without a configuration file"),
+                "this node was started from code: nothing to read, said in the row's error");
     }
 
     private static String state(String node) {

@@ -50,6 +50,37 @@ class AdminParserTest {
     }
 
     @Test
+    void addReplicaReadsItsAddressFromHostPortOrAPostgresqlUrl() throws AdminException {
+        assertEquals(new AdminStatement.AddReplica("pg4", "10.0.0.4", 5433), AdminParser.parse("ADD REPLICA 'pg4' URL '10.0.0.4:5433'"));
+        assertEquals(new AdminStatement.AddReplica("pg4", "db4.example", 5432), AdminParser.parse("add replica pg4 url 'db4.example'"));
+        assertEquals(new AdminStatement.AddReplica("r-5", "db5", 6000),
+                AdminParser.parse("ADD REPLICA 'r-5' URL 'postgresql://someone@db5:6000/app?sslmode=disable';"));
+        assertEquals(new AdminStatement.AddReplica("r6", "db6", 5432), AdminParser.parse("ADD REPLICA r6 URL 'jdbc:postgresql://db6/app'"));
+        assertEquals(new AdminStatement.AddReplica("r7", "::1", 5440), AdminParser.parse("ADD REPLICA r7 URL 'postgres://[::1]:5440'"));
+        for (String url : List.of("", ":5432", "db:0", "db:70000", "db:54x", "mysql://db:3306", "db 5432")) {
+            AdminException e = assertThrows(AdminException.class, () -> AdminParser.parse("ADD REPLICA 'r' URL '" + url + "'"), url);
+            assertEquals("22023", e.sqlState(), url);
+            assertTrue(e.getMessage().contains(url), e.getMessage());
+        }
+        assertEquals("42602", assertThrows(AdminException.class,
+                () -> AdminParser.parse("ADD REPLICA 'a/b' URL 'db:5432'")).sqlState(), "a name that cannot name a znode");
+        for (String sql : List.of("ADD REPLICA 'r'", "ADD REPLICA 'r' URL db", "ADD 'r' URL 'db'", "ADD REPLICA URL 'db'")) {
+            assertEquals("42601", assertThrows(AdminException.class, () -> AdminParser.parse(sql), sql).sqlState(), sql);
+        }
+    }
+
+    @Test
+    void removeReplicaNamesANodeAndReloadConfigTakesNothing() throws AdminException {
+        assertEquals(new AdminStatement.RemoveReplica("pg3"), AdminParser.parse("REMOVE REPLICA 'pg3'"));
+        assertEquals(new AdminStatement.RemoveReplica("pg3"), AdminParser.parse("remove replica pg3;"));
+        assertEquals(new AdminStatement.ReloadConfig(), AdminParser.parse("reload config"));
+        assertEquals(List.of("node", "file", "applied", "needs_restart", "error"), AdminParser.parse("RELOAD CONFIG").columns());
+        for (String sql : List.of("REMOVE REPLICA", "REMOVE 'pg3'", "RELOAD", "RELOAD CONFIG NOW")) {
+            assertEquals("42601", assertThrows(AdminException.class, () -> AdminParser.parse(sql), sql).sqlState(), sql);
+        }
+    }
+
+    @Test
     void sessionSettingsThatDriversSendAreAcceptedAndIgnored() throws AdminException {
         assertEquals(new AdminStatement.Set("application_name"),
                 AdminParser.parse("SET application_name = 'PostgreSQL JDBC Driver'"));

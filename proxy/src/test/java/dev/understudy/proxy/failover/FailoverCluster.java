@@ -21,6 +21,7 @@ import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.curator.test.FailedServerStartException;
 import org.apache.curator.test.TestingCluster;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,6 +43,8 @@ final class FailoverCluster implements AutoCloseable {
     final List<UnderstudyNode> nodes = new ArrayList<>();
     /** The {@code failover} section of nodes configured from now on (empty: the defaults). */
     final Map<String, Object> failover = new LinkedHashMap<>();
+    /** How many of the databases (the first ones) the configuration of nodes started from now on lists. */
+    int configured = Integer.MAX_VALUE;
 
     private FailoverCluster(Path work, TestingCluster zk) {
         this.work = work;
@@ -49,9 +52,8 @@ final class FailoverCluster implements AutoCloseable {
     }
 
     static FailoverCluster start() throws Exception {
-        FailoverCluster c = new FailoverCluster(Files.createTempDirectory("understudy-failover-"), new TestingCluster(3));
+        FailoverCluster c = new FailoverCluster(Files.createTempDirectory("understudy-failover-"), zookeeper());
         try {
-            c.zk.start();
             for (int i = 1; i <= 3; i++) {
                 c.databases.add(PgNode.start("pg" + i, 0, c.work.resolve("pg" + i), PASSWORD));
             }
@@ -60,6 +62,27 @@ final class FailoverCluster implements AutoCloseable {
             throw e;
         }
         return c;
+    }
+
+    /**
+     * A started three-server ensemble. curator-test picks each server's ports at random, and now
+     * and then two of them collide ("Client and election port must be different"): then it tries
+     * again with new ones.
+     */
+    private static TestingCluster zookeeper() throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            TestingCluster zk = new TestingCluster(3);
+            try {
+                zk.start();
+                return zk;
+            } catch (FailedServerStartException e) {
+                zk.close();
+                if (attempt == 3) {
+                    throw e;
+                }
+                log.warn("ZooKeeper ensemble did not start ({}); again with other ports", e.getMessage());
+            }
+        }
     }
 
     /** Starts nodes proxy{from + 1} .. proxy{to} in this JVM, each reaching ZooKeeper through the whole ensemble. */
@@ -81,7 +104,7 @@ final class FailoverCluster implements AutoCloseable {
             tree.put("failover", Map.copyOf(failover));
         }
         List<Object> list = new ArrayList<>();
-        for (PgNode db : databases) {
+        for (PgNode db : databases.subList(0, Math.min(configured, databases.size()))) {
             list.add(Map.of("name", db.name(), "host", db.host(), "port", db.port(),
                     "role", db == databases.getFirst() ? "master" : "replica"));
         }
