@@ -69,7 +69,10 @@ public final class ConfigDoc {
                 .append("A key left out takes its default. An unknown key, a value of the wrong form or a broken rule\n")
                 .append("stops the proxy at start, with a message naming the key and, for a file, the line.\n")
                 .append("Values marked **secret** are never printed: they are masked in logs and SHOW output and\n")
-                .append("left out of error messages.\n\n")
+                .append("left out of error messages.\n")
+                .append("`RELOAD CONFIG` (admin console) makes every running node read its file again: it takes `users`,\n")
+                .append("`auth.method`, `routing.*` and `failover.write_hold_ms`, and reports other changes as needing a\n")
+                .append("restart (see [admin.md](admin.md#reload-config)).\n\n")
                 .append("## Example\n\n```yaml\n").append(EXAMPLE).append("```\n");
         for (Section section : Section.values()) {
             md.append("\n## `").append(section.key()).append(section.list() ? "` (list)" : "`").append("\n\n")

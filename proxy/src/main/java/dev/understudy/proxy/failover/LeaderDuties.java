@@ -466,6 +466,9 @@ final class LeaderDuties {
             return LeaderRequests.Answer.failed("55000", "replicas are kept in sync by change data capture, which is off",
                     "Set cdc.enabled: true.");
         }
+        if (t.replica(name).isPresent() && NodeAddresses.read(client, paths, name).filter(address::equals).isPresent()) {
+            return LeaderRequests.Answer.done("ADD REPLICA"); // asked again (a leader died before it answered)
+        }
         if (name.equals(t.master()) || t.replica(name).isPresent()) {
             return LeaderRequests.Answer.failed("42710", "node " + name + " is in the cluster already",
                     "Pick another name, or REMOVE REPLICA it first.");
