@@ -1,5 +1,6 @@
 package dev.understudy.proxy.failover;
 
+import dev.understudy.proxy.Await;
 import dev.understudy.proxy.UnderstudyNode;
 import dev.understudy.proxy.config.ProxyConfig;
 import dev.understudy.proxy.demo.PgNode;
@@ -12,6 +13,7 @@ import java.sql.ResultSet;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -117,6 +119,19 @@ final class FailoverCluster implements AutoCloseable {
     /** A pgjdbc connection through {@code node} as the application user. */
     static Connection connect(UnderstudyNode node) throws SQLException {
         return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + node.pgPort() + "/app?socketTimeout=60", "app", "app");
+    }
+
+    /** A pgjdbc connection to {@code node}'s admin console as the admin user. */
+    static Connection admin(UnderstudyNode node) throws SQLException {
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + node.pgPort() + "/understudy", "admin", "admin");
+    }
+
+    /** Waits until every writer of {@code acknowledged} has had {@code more} more writes acknowledged. */
+    static void awaitMoreWrites(Map<Integer, Set<Integer>> acknowledged, int more) throws Exception {
+        Map<Integer, Integer> now = new ConcurrentHashMap<>();
+        acknowledged.forEach((w, a) -> now.put(w, a.size()));
+        Await.until("every writer writes on", Duration.ofSeconds(60),
+                () -> acknowledged.entrySet().stream().allMatch(e -> e.getValue().size() >= now.get(e.getKey()) + more));
     }
 
     /** Whether nodes configured from now on run in synchronous mode. */

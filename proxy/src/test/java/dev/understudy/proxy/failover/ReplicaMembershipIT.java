@@ -11,7 +11,6 @@ import dev.understudy.proxy.UnderstudyNode;
 import dev.understudy.proxy.cluster.DatabaseNode;
 import dev.understudy.proxy.demo.PgNode;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -55,9 +54,6 @@ class ReplicaMembershipIT {
         cluster.close();
     }
 
-    private static Connection admin(UnderstudyNode node) throws SQLException {
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + node.pgPort() + "/understudy", "admin", "admin");
-    }
 
     @Test
     void aReplicaAddedUnderWritesIsSeededServesReadsAndEndsEqualAndARemovedOneGetsNothingMore() throws Exception {
@@ -76,7 +72,7 @@ class ReplicaMembershipIT {
         Await.until("both writers write", Duration.ofSeconds(30),
                 () -> acknowledged.values().stream().allMatch(a -> a.size() >= 50));
 
-        try (Connection c = admin(nodes.get(1)); Statement s = c.createStatement()) {
+        try (Connection c = FailoverCluster.admin(nodes.get(1)); Statement s = c.createStatement()) {
             s.execute("ADD REPLICA 'pg3' URL 'postgresql://" + pg3.host() + ":" + pg3.port() + "/app'");
             assertEquals(ClusterTopology.RESEED, state("pg3"), "in the topology, to be seeded");
         }
@@ -89,7 +85,7 @@ class ReplicaMembershipIT {
                     () -> readPort(n) == pg3.port());
         }
         assertTrue(nodes.getFirst().scrapeMetrics().contains("node=\"pg3\""), "pg3 has metrics");
-        awaitMoreWrites(acknowledged, 50);
+        FailoverCluster.awaitMoreWrites(acknowledged, 50);
         running.set(false);
         for (Thread w : writers) {
             w.join(Duration.ofSeconds(60));
@@ -103,7 +99,7 @@ class ReplicaMembershipIT {
                     () -> FailoverCluster.rows(db).equals(FailoverCluster.rows(pg1)));
         }
 
-        try (Connection c = admin(nodes.getFirst()); Statement s = c.createStatement()) {
+        try (Connection c = FailoverCluster.admin(nodes.getFirst()); Statement s = c.createStatement()) {
             assertEquals("42710", refused(s, "ADD REPLICA 'pg3' URL '" + pg3.host() + ":" + pg3.port() + "'"));
             assertEquals("42710", refused(s, "ADD REPLICA 'pg4' URL '" + pg2.host() + ":" + pg2.port() + "'"),
                     "pg2's address under another name");
@@ -134,7 +130,7 @@ class ReplicaMembershipIT {
                 () -> FailoverCluster.rows(pg2).contains("7:100"));
         assertFalse(FailoverCluster.rows(pg3).contains("7:1"), "pg3 gets nothing after its removal");
 
-        try (Connection c = admin(nodes.getFirst()); Statement s = c.createStatement()) {
+        try (Connection c = FailoverCluster.admin(nodes.getFirst()); Statement s = c.createStatement()) {
             s.execute("ADD REPLICA pg3 URL '" + pg3.host() + ":" + pg3.port() + "'");
         }
         Await.until("pg3 streams again", Duration.ofSeconds(90), () -> ClusterTopology.STREAMING.equals(state("pg3")));
@@ -165,10 +161,4 @@ class ReplicaMembershipIT {
         }
     }
 
-    private static void awaitMoreWrites(Map<Integer, Set<Integer>> acknowledged, int more) throws Exception {
-        Map<Integer, Integer> now = new ConcurrentHashMap<>();
-        acknowledged.forEach((w, a) -> now.put(w, a.size()));
-        Await.until("both writers write on", Duration.ofSeconds(60),
-                () -> acknowledged.entrySet().stream().allMatch(e -> e.getValue().size() >= now.get(e.getKey()) + more));
-    }
 }

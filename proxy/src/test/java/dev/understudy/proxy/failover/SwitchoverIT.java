@@ -9,7 +9,6 @@ import dev.understudy.proxy.Await;
 import dev.understudy.proxy.UnderstudyNode;
 import dev.understudy.proxy.demo.PgNode;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -53,9 +52,6 @@ class SwitchoverIT {
         cluster.close();
     }
 
-    private Connection admin(UnderstudyNode node) throws SQLException {
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + node.pgPort() + "/understudy", "admin", "admin");
-    }
 
     @Test
     void aSwitchoverUnderWritesThroughTwoProxiesLosesNothingAndTheOldMasterBecomesAReplica() throws Exception {
@@ -79,7 +75,7 @@ class SwitchoverIT {
             Await.until(n.coordinator().id() + " routes writes to pg2", Duration.ofSeconds(30),
                     () -> !n.topology().writesHeld() && n.topology().master().name().equals("pg2"));
         }
-        awaitMoreWrites(acknowledged, 50);
+        FailoverCluster.awaitMoreWrites(acknowledged, 50);
 
         ClusterTopology t = nodes.getFirst().coordinator().clusterTopology();
         assertEquals(ClusterTopology.STREAMING, t.replica("pg1").orElseThrow().state(), "the old master is a replica: " + t);
@@ -88,7 +84,7 @@ class SwitchoverIT {
         List<String> back = switchover(nodes.get(1), "pg1");
         assertEquals(List.of("pg2", "pg1", "3"), back.subList(0, 3), "and back: " + back);
         log.info("switchover back to pg1: writes paused {} ms", back.get(3));
-        awaitMoreWrites(acknowledged, 50);
+        FailoverCluster.awaitMoreWrites(acknowledged, 50);
         running.set(false);
         for (Thread w : writers) {
             w.join(Duration.ofSeconds(60));
@@ -138,7 +134,7 @@ class SwitchoverIT {
 
     @Test
     void aSwitchoverToTheMasterOrToAnUnknownNodeIsRefused() throws Exception {
-        try (Connection c = admin(cluster.nodes.get(1)); Statement s = c.createStatement()) {
+        try (Connection c = FailoverCluster.admin(cluster.nodes.get(1)); Statement s = c.createStatement()) {
             PSQLException master = assertThrows(PSQLException.class, () -> s.executeQuery("SWITCHOVER TO 'pg1'"));
             assertEquals("55000", master.getSQLState(), master.getMessage());
             PSQLException unknown = assertThrows(PSQLException.class, () -> s.executeQuery("SWITCHOVER TO 'pg9'"));
@@ -153,7 +149,7 @@ class SwitchoverIT {
             s.execute("CREATE TABLE events (writer int NOT NULL, n int NOT NULL, PRIMARY KEY (writer, n))");
             s.execute("INSERT INTO events SELECT 0, g FROM generate_series(1, 100) g");
         }
-        try (Connection c = admin(cluster.nodes.get(1)); Statement s = c.createStatement()) {
+        try (Connection c = FailoverCluster.admin(cluster.nodes.get(1)); Statement s = c.createStatement()) {
             PSQLException notStale = assertThrows(PSQLException.class, () -> s.execute("REJOIN 'pg2'"));
             assertEquals("55000", notStale.getSQLState(), notStale.getMessage());
         }
@@ -168,7 +164,7 @@ class SwitchoverIT {
         try (Connection c = FailoverCluster.connect(cluster.nodes.get(2)); Statement s = c.createStatement()) {
             s.execute("INSERT INTO events SELECT 1, g FROM generate_series(1, 100) g");
         }
-        try (Connection c = admin(cluster.nodes.get(2)); Statement s = c.createStatement()) {
+        try (Connection c = FailoverCluster.admin(cluster.nodes.get(2)); Statement s = c.createStatement()) {
             s.execute("REJOIN 'pg1'");
         }
         Await.until("pg1 streams again", Duration.ofSeconds(60), () -> ClusterTopology.STREAMING.equals(
@@ -187,7 +183,7 @@ class SwitchoverIT {
 
     /** Runs {@code statement} on {@code node}'s admin console; returns its one row. */
     private List<String> run(UnderstudyNode node, String statement) throws SQLException {
-        try (Connection c = admin(node); Statement s = c.createStatement();
+        try (Connection c = FailoverCluster.admin(node); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery(statement)) {
             assertTrue(rs.next(), "one row");
             List<String> row = new ArrayList<>();
@@ -198,12 +194,6 @@ class SwitchoverIT {
         }
     }
 
-    private static void awaitMoreWrites(Map<Integer, Set<Integer>> acknowledged, int more) throws Exception {
-        Map<Integer, Integer> now = new ConcurrentHashMap<>();
-        acknowledged.forEach((w, a) -> now.put(w, a.size()));
-        Await.until("both writers write on", Duration.ofSeconds(60),
-                () -> acknowledged.entrySet().stream().allMatch(e -> e.getValue().size() >= now.get(e.getKey()) + more));
-    }
 
     private static long oid(PgNode db) throws SQLException {
         try (Connection c = db.superuserDataSource("app").getConnection(); Statement s = c.createStatement();
