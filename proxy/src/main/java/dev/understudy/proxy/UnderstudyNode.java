@@ -87,8 +87,9 @@ public final class UnderstudyNode implements AutoCloseable {
     public static UnderstudyNode start(ProxyConfig config, Path file) throws ConfigException, IOException {
         AtomicReference<SessionSettings> settings = new AtomicReference<>(settings(config));
         SSLSocketFactory tls = tls(config);
-        NodeRegistry nodes = new NodeRegistry(config.nodes().stream().map(n -> databaseNode(config, n.name(), n.host(), n.port()))
-                .toList(), (name, host, port) -> databaseNode(config, name, host, port));
+        NodeRegistry.Factory factory = (name, host, port) -> databaseNode(config, name, host, port);
+        NodeRegistry nodes = new NodeRegistry(config.nodes().stream().map(n -> factory.create(n.name(), n.host(), n.port()))
+                .toList(), factory);
         // writes wait until the cluster's topology is read from ZooKeeper
         CurrentTopology topology = new CurrentTopology(new Topology(0, nodes.get(config.master().name()).orElseThrow(),
                 config.replicas().stream().map(n -> nodes.get(n.name()).orElseThrow()).toList(), true));

@@ -16,7 +16,6 @@ import dev.understudy.election.NodeAddresses;
 import dev.understudy.election.TopologyStore;
 import dev.understudy.proxy.cluster.DatabaseNode;
 import dev.understudy.proxy.cluster.NodeRegistry;
-import dev.understudy.proxy.config.NodeConfig;
 import dev.understudy.proxy.config.ProxyConfig;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -32,7 +31,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Predicate;
-import java.util.stream.Collectors;
 import org.apache.curator.framework.CuratorFramework;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -493,6 +491,7 @@ final class LeaderDuties {
         next.add(new Replica(name, ClusterTopology.RESEED));
         if (!store.compareAndSet(v, new ClusterTopology(t.epoch(), t.master(), next, false, t.lastFailover()))) {
             NodeAddresses.delete(client, paths, name);
+            nodes.remove(name);
             return TOPOLOGY_CHANGED;
         }
         log.warn("replica {} at {} added (ADD REPLICA from the admin console): it is seeded from master {}, then serves"

@@ -100,7 +100,9 @@ class ReplicaMembershipIT {
         }
 
         try (Connection c = FailoverCluster.admin(nodes.getFirst()); Statement s = c.createStatement()) {
-            assertEquals("42710", refused(s, "ADD REPLICA 'pg3' URL '" + pg3.host() + ":" + pg3.port() + "'"));
+            s.execute("ADD REPLICA 'pg3' URL '" + pg3.host() + ":" + pg3.port() + "'"); // asked again: done already
+            assertEquals(ClusterTopology.STREAMING, state("pg3"), "and left as it was");
+            assertEquals("42710", refused(s, "ADD REPLICA 'pg3' URL '" + pg3.host() + ":1'"), "the name, elsewhere");
             assertEquals("42710", refused(s, "ADD REPLICA 'pg4' URL '" + pg2.host() + ":" + pg2.port() + "'"),
                     "pg2's address under another name");
             PSQLException master = assertThrows(PSQLException.class,
