@@ -8,11 +8,12 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.KeeperException;
 
 /**
- * Where the database nodes added at runtime ({@code ADD REPLICA}) listen: {@code nodes/<name>},
- * persistent, written by the leader before the topology names the node and deleted after the
- * topology stops naming it, so that every proxy can reach any node the topology names, whatever
- * its own configuration lists. Nodes of the configuration have no znode: each proxy's
- * configuration says where they are.
+ * Where the database nodes listen: {@code nodes/<name>}, persistent. A node added at runtime
+ * ({@code ADD REPLICA}) is written by the leader before the topology names it and deleted after
+ * the topology stops naming it, so that every proxy can reach any node the topology names,
+ * whatever its own configuration lists. A node of the configuration is written by the first
+ * proxy that joins with it in its configuration ({@link #putIfAbsent}), so that the driver's
+ * direct mode, which has no configuration, finds every node here.
  */
 public final class NodeAddresses {
 
@@ -45,6 +46,16 @@ public final class NodeAddresses {
             client.create().creatingParentsIfNeeded().forPath(paths.node(name), data);
         } catch (KeeperException.NodeExistsException e) {
             client.setData().forPath(paths.node(name), data);
+        }
+    }
+
+    /** Records where node {@code name} listens unless something is recorded already; whether this wrote it. */
+    public static boolean putIfAbsent(CuratorFramework client, ClusterPaths paths, String name, Address address) throws Exception {
+        try {
+            client.create().creatingParentsIfNeeded().forPath(paths.node(name), JSON.writeValueAsBytes(address));
+            return true;
+        } catch (KeeperException.NodeExistsException e) {
+            return false;
         }
     }
 

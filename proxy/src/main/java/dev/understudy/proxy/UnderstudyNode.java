@@ -33,6 +33,8 @@ import dev.understudy.proxy.session.SessionEnvironment;
 import dev.understudy.proxy.session.SessionRegistry;
 import dev.understudy.proxy.session.SessionSettings;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -144,8 +146,9 @@ public final class UnderstudyNode implements AutoCloseable {
                 throw new IOException("cannot listen on " + config.listenHost() + ":" + config.listenPort()
                         + " (listen.host / listen.port): " + e.getMessage(), e);
             }
-            String address = config.listenHost() + ":" + started.pg.localPort();
-            String id = config.nodeId().isEmpty() ? address : config.nodeId();
+            String id = config.nodeId().isEmpty() ? config.listenHost() + ":" + started.pg.localPort() : config.nodeId();
+            String host = advertised(config.listenHost());
+            String address = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + started.pg.localPort();
             AtomicReference<ProxyConfig> taken = new AtomicReference<>(config);
             started.coordinator = Coordinator.start(config, id, connect, address, nodes, topology,
                     generation -> reload(config, taken, file, settings, generation));
@@ -198,6 +201,23 @@ public final class UnderstudyNode implements AutoCloseable {
      * Database node {@code name} at {@code host:port}, reached with the proxy's own credentials;
      * its share of reads is the configuration's {@code nodes[].weight} when it names the node, else 1.
      */
+    /**
+     * The host clients are told to reach this node on (in ZooKeeper, for the driver): the listen
+     * host, or this machine's name when it listens on every interface.
+     */
+    private static String advertised(String listenHost) {
+        if (!listenHost.equals("0.0.0.0") && !listenHost.equals("::") && !listenHost.equals("*")) {
+            return listenHost;
+        }
+        try {
+            return InetAddress.getLocalHost().getCanonicalHostName();
+        } catch (UnknownHostException e) {
+            log.warn("listening on {} but this machine's name is unknown ({}): ZooKeeper gets 127.0.0.1", listenHost,
+                    e.getMessage());
+            return "127.0.0.1";
+        }
+    }
+
     private static DatabaseNode databaseNode(ProxyConfig config, String name, String host, int port) {
         int weight = config.nodes().stream().filter(n -> n.name().equals(name)).mapToInt(NodeConfig::weight).findFirst()
                 .orElse(1);

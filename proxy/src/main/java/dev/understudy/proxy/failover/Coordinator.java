@@ -156,6 +156,7 @@ public final class Coordinator implements AutoCloseable {
             throw new IOException("the topology of cluster " + config.clusterName() + " in ZooKeeper names node "
                     + String.join(", ", missing) + ", which neither this node's configuration (nodes) nor ZooKeeper places");
         }
+        publishConfiguredAddresses(t);
         latest = t;
         route();
         store.addListener(next -> {
@@ -217,6 +218,20 @@ public final class Coordinator implements AutoCloseable {
             }
         }
         return missing;
+    }
+
+    /**
+     * Records in ZooKeeper where the nodes of this node's configuration that {@code t} names
+     * listen, for those nothing is recorded for yet (the driver's direct mode reads them there).
+     */
+    private void publishConfiguredAddresses(ClusterTopology t) throws Exception {
+        List<String> named = names(t);
+        for (NodeConfig n : config.nodes()) {
+            if (named.contains(n.name())
+                    && NodeAddresses.putIfAbsent(client, paths, n.name(), new NodeAddresses.Address(n.host(), n.port()))) {
+                log.info("recorded in ZooKeeper that node {} listens on {}:{}", n.name(), n.host(), n.port());
+            }
+        }
     }
 
     private static List<String> names(ClusterTopology t) {
