@@ -23,8 +23,9 @@ public enum DriverProperty {
                     + " replica) when it connects or reconnects; after that the call fails with 08001."),
     RETRY_READS("retryReads", "false", Parsers.bool(),
             "Re-run a read interrupted by the loss of its connection on the new connection instead of throwing"
-                    + " 08S02: `executeQuery` of a SELECT, VALUES, TABLE or SHOW outside a transaction, or any query of a"
-                    + " read-only connection. Leave it off if such queries call functions with side effects."),
+                    + " 08S02: `executeQuery` outside a transaction of SQL that starts with SELECT, WITH, VALUES, TABLE or"
+                    + " SHOW and names no writing keyword, or any `executeQuery` of a read-only connection. Leave it off if"
+                    + " such queries call functions with side effects."),
     DIRECT_MODE("directMode", "false", Parsers.bool(),
             "Skip the proxies: read the topology from ZooKeeper (a `zk://` URL is needed), connect straight to the"
                     + " master, and to a streaming replica while the connection is read-only; follow every topology"

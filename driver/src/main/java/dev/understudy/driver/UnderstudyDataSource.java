@@ -59,8 +59,12 @@ public class UnderstudyDataSource implements DataSource {
     public Connection getConnection(String user, String password) throws SQLException {
         Properties p = new Properties();
         p.putAll(properties);
-        p.setProperty("user", user);
-        p.setProperty("password", password);
+        if (user != null) {
+            p.setProperty("user", user);
+        }
+        if (password != null) {
+            p.setProperty("password", password);
+        }
         return open(p);
     }
 

@@ -64,8 +64,11 @@ class DirectModeIT {
                 assertEquals(pg1.port(), port(c), "writes go straight to the master");
                 s.execute("CREATE TABLE events (writer int NOT NULL, n int NOT NULL, PRIMARY KEY (writer, n))");
             }
-            try (Connection c = reads.getConnection()) {
+            try (Connection c = reads.getConnection(); Statement s = c.createStatement()) {
                 assertTrue(Set.of(pg2.port(), pg3.port()).contains(port(c)), "a read-only connection reads from a replica");
+                SQLException e = org.junit.jupiter.api.Assertions.assertThrows(SQLException.class,
+                        () -> s.executeUpdate("CREATE TABLE written_on_a_replica (id int)"));
+                assertEquals("25006", e.getSQLState(), "a replica takes no write from a read-only connection: " + e.getMessage());
             }
 
             AtomicBoolean running = new AtomicBoolean(true);

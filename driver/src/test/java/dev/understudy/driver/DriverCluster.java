@@ -62,9 +62,14 @@ final class DriverCluster implements AutoCloseable {
     }
 
     static DriverCluster start() throws Exception {
+        return start(3);
+    }
+
+    /** A cluster of {@code databases} PostgreSQL servers: pg1 the master, the others its replicas. */
+    static DriverCluster start(int databases) throws Exception {
         DriverCluster c = new DriverCluster(Files.createTempDirectory("understudy-driver-"), new TestingServer(true));
         try {
-            for (int i = 1; i <= 3; i++) {
+            for (int i = 1; i <= databases; i++) {
                 c.databases.add(PgNode.start("pg" + i, 0, c.work.resolve("pg" + i), PASSWORD));
             }
         } catch (Exception | Error e) {

@@ -107,6 +107,31 @@ class DriverSettingsTest {
     }
 
     @Test
+    void whenNoProxyAnswersWithinTheFailoverTimeoutTheConnectFailsWith08001() throws Exception {
+        int closed1;
+        int closed2;
+        try (java.net.ServerSocket a = new java.net.ServerSocket(0); java.net.ServerSocket b = new java.net.ServerSocket(0)) {
+            closed1 = a.getLocalPort();
+            closed2 = b.getLocalPort();
+        }
+        String url = "jdbc:understudy:postgresql://127.0.0.1:" + closed1 + ",127.0.0.1:" + closed2 + "/app?failoverTimeoutMs=300";
+        SQLException e = assertThrows(SQLException.class, () -> DriverManager.getConnection(url, "app", "app"));
+        assertEquals("08001", e.getSQLState(), e.getMessage());
+        assertTrue(e.getMessage().contains("no proxy of proxies [127.0.0.1:" + closed1 + ", 127.0.0.1:" + closed2
+                + "] answered within 300 ms (failoverTimeoutMs)"), e.getMessage());
+        assertEquals("08001", ((SQLException) e.getCause()).getSQLState(), "pgjdbc's own refusal, as the cause");
+    }
+
+    @Test
+    void hikariKeepsAConnectionThatTheDriverReconnectedAndEvictsOneThatFoundNothing() {
+        HikariExceptionOverride override = new HikariExceptionOverride();
+        assertEquals(com.zaxxer.hikari.SQLExceptionOverride.Override.DO_NOT_EVICT, override.adjudicate(new SQLException("x", "08S02")));
+        assertEquals(com.zaxxer.hikari.SQLExceptionOverride.Override.DO_NOT_EVICT, override.adjudicate(new SQLException("x", "08007")));
+        assertEquals(com.zaxxer.hikari.SQLExceptionOverride.Override.CONTINUE_EVICT, override.adjudicate(new SQLException("x", "08001")));
+        assertEquals(com.zaxxer.hikari.SQLExceptionOverride.Override.CONTINUE_EVICT, override.adjudicate(new SQLException("x", "08006")));
+    }
+
+    @Test
     void noPropertyOfTheDriverSharesANameWithOneOfPgJdbc() {
         for (org.postgresql.PGProperty p : org.postgresql.PGProperty.values()) {
             assertTrue(DriverProperty.forKey(p.getName()).isEmpty(), p.getName());

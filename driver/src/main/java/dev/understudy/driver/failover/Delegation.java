@@ -1,5 +1,9 @@
 package dev.understudy.driver.failover;
 
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
@@ -34,9 +38,33 @@ final class Delegation {
     }
 
     /** An object implementing {@code type} whose every call goes to {@code handler}. */
-    static <T> T proxy(Class<T> type, java.lang.reflect.InvocationHandler handler) {
-        return type.cast(Proxy.newProxyInstance(Delegation.class.getClassLoader(), new Class<?>[] {type}, handler));
+    static <T> T proxy(Class<T> type, InvocationHandler handler) {
+        try {
+            return type.cast(CONSTRUCTORS.get(type).invoke(handler));
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("cannot make a " + type.getName() + " proxy", t);
+        }
     }
+
+    /**
+     * The constructor of each interface's proxy class, found once: a statement and a result set
+     * are made per query, and {@code Proxy.newProxyInstance} looks the class up every time.
+     */
+    private static final ClassValue<MethodHandle> CONSTRUCTORS = new ClassValue<>() {
+        @Override
+        protected MethodHandle computeValue(Class<?> type) {
+            Class<?> proxyClass = Proxy.newProxyInstance(Delegation.class.getClassLoader(), new Class<?>[] {type},
+                    (self, m, args) -> null).getClass();
+            try {
+                return MethodHandles.publicLookup().findConstructor(proxyClass, MethodType.methodType(void.class, InvocationHandler.class))
+                        .asType(MethodType.methodType(Object.class, InvocationHandler.class));
+            } catch (NoSuchMethodException | IllegalAccessException e) {
+                throw new IllegalStateException("no usable constructor in the proxy class of " + type.getName(), e);
+            }
+        }
+    };
 
     /**
      * Answers the calls every driver object answers by itself ({@code equals}, {@code hashCode},

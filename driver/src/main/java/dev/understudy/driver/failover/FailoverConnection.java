@@ -10,6 +10,7 @@ import java.lang.reflect.Method;
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.Optional;
 
 /**
@@ -63,7 +64,7 @@ public final class FailoverConnection implements InvocationHandler {
         Discoveries.Lease lease = Discoveries.acquire(settings);
         try {
             FailoverConnection c = new FailoverConnection(settings, lease);
-            c.primary = c.connector.open(c.primaryRole(), null, c.session::restore);
+            c.primary = c.connector.open(c.primaryRole(), null, c::prepare);
             return c.proxy;
         } catch (SQLException | RuntimeException e) {
             lease.close();
@@ -274,13 +275,28 @@ public final class FailoverConnection implements InvocationHandler {
     }
 
     private Physical reopen(Physical.Role role, HostPort avoid) throws SQLException {
-        Physical p = connector.open(role, avoid, session::restore);
+        Physical p = connector.open(role, avoid, this::prepare);
         if (role == Physical.Role.REPLICA) {
             replica = p;
         } else {
             primary = p;
         }
         return p;
+    }
+
+    /**
+     * Readies a new vendor connection: the session's settings; on a replica (direct mode) the
+     * session is made read-only first, because a replica kept by change data capture is an
+     * ordinary server that would take a write (pgjdbc's read-only flag alone does not stop one
+     * in auto-commit mode).
+     */
+    private void prepare(Physical p) throws SQLException {
+        if (p.role == Physical.Role.REPLICA) {
+            try (Statement s = p.vendor.createStatement()) {
+                s.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY");
+            }
+        }
+        session.restore(p);
     }
 
     private void forget(Physical p) {

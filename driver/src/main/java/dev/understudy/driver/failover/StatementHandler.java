@@ -55,12 +55,14 @@ final class StatementHandler implements InvocationHandler {
     /** The SQL it was prepared with (null for a plain Statement). */
     private final String sql;
     final Statement proxy;
-    private Statement vendor;
+    /** Volatile: {@code cancel} reads it from another thread. */
+    private volatile Statement vendor;
     private Physical on;
-    private final Map<String, Recorded> options = new LinkedHashMap<>();
-    private final Map<Object, Recorded> parameters = new LinkedHashMap<>();
+    /** What is recorded for a replay; made on first use (most statements are made, run once and closed). */
+    private Map<String, Recorded> options = Map.of();
+    private Map<Object, Recorded> parameters = Map.of();
     /** Each entry: the parameters of one addBatch() (a map), or the SQL of one addBatch(String). */
-    private final List<Object> batch = new ArrayList<>();
+    private List<Object> batch = List.of();
     private boolean closed;
 
     private StatementHandler(FailoverConnection connection, Method creator, Object[] creatorArgs) {
@@ -126,7 +128,7 @@ final class StatementHandler implements InvocationHandler {
             return result instanceof ResultSet rs ? ChildHandler.wrap(connection, on, ResultSet.class, rs, proxy) : result;
         } catch (SQLException e) {
             if (executes && name.contains("Batch")) {
-                batch.clear(); // the vendor clears its batch whatever happened; so does the replay
+                batch().clear(); // the vendor clears its batch whatever happened; so does the replay
             }
             SQLException out = connection.failed(on, e, FailoverConnection.Call.OTHER);
             if (out == null) {
@@ -159,21 +161,19 @@ final class StatementHandler implements InvocationHandler {
         throw last;
     }
 
+    /** {@code retryReads}: an {@code executeQuery} of a read-only connection, or of SQL that reads only. */
     private boolean rerunnable(String name, Object[] args) {
-        if (!connection.retryReads() || name.contains("Batch")) {
+        if (!connection.retryReads() || !name.equals("executeQuery")) {
             return false;
         }
-        if (connection.readOnly()) {
-            return true;
-        }
         String text = args != null && args.length > 0 && args[0] instanceof String s ? s : sql;
-        return name.equals("executeQuery") && Failures.readOnlyText(text);
+        return connection.readOnly() || Failures.readOnlyText(text);
     }
 
     private void afterExecute(String name) {
         connection.executed();
         if (name.contains("Batch")) {
-            batch.clear();
+            batch().clear();
         }
     }
 
@@ -220,18 +220,39 @@ final class StatementHandler implements InvocationHandler {
         String name = m.getName();
         Class<?> declaring = m.getDeclaringClass();
         if (declaring == Statement.class && (name.startsWith("set") || name.equals("closeOnCompletion"))) {
-            options.put(name, new Recorded(m, args));
+            options().put(name, new Recorded(m, args));
         } else if (declaring != Statement.class && name.startsWith("set") && args != null && args.length >= 2) {
-            parameters.put(args[0], new Recorded(m, args));
+            parameters().put(args[0], new Recorded(m, args));
         } else if (name.equals("registerOutParameter")) {
-            parameters.put("out:" + args[0], new Recorded(m, args));
+            parameters().put("out:" + args[0], new Recorded(m, args));
         } else if (name.equals("clearParameters")) {
-            parameters.keySet().removeIf(k -> !(k instanceof String s && s.startsWith("out:")));
+            parameters().keySet().removeIf(k -> !(k instanceof String s && s.startsWith("out:")));
         } else if (name.equals("addBatch")) {
-            batch.add(args == null ? new LinkedHashMap<>(parameters) : args[0]);
+            batch().add(args == null ? new LinkedHashMap<>(parameters) : args[0]);
         } else if (name.equals("clearBatch")) {
-            batch.clear();
+            batch().clear();
         }
+    }
+
+    private Map<String, Recorded> options() {
+        if (!(options instanceof LinkedHashMap)) {
+            options = new LinkedHashMap<>();
+        }
+        return options;
+    }
+
+    private Map<Object, Recorded> parameters() {
+        if (!(parameters instanceof LinkedHashMap)) {
+            parameters = new LinkedHashMap<>();
+        }
+        return parameters;
+    }
+
+    private List<Object> batch() {
+        if (!(batch instanceof ArrayList)) {
+            batch = new ArrayList<>();
+        }
+        return batch;
     }
 
     private void closeVendor() {
