@@ -24,8 +24,8 @@ public enum DriverProperty {
     RETRY_READS("retryReads", "false", Parsers.bool(),
             "Re-run a read interrupted by the loss of its connection on the new connection instead of throwing"
                     + " 08S02: `executeQuery` outside a transaction of SQL that starts with SELECT, WITH, VALUES, TABLE or"
-                    + " SHOW and names no writing keyword, or any `executeQuery` of a read-only connection. Leave it off if"
-                    + " such queries call functions with side effects."),
+                    + " SHOW and names no writing keyword, or any `executeQuery` of a read-only connection in direct mode."
+                    + " Leave it off if such queries call functions with side effects."),
     DIRECT_MODE("directMode", "false", Parsers.bool(),
             "Skip the proxies: read the topology from ZooKeeper (a `zk://` URL is needed), connect straight to the"
                     + " master, and to a streaming replica while the connection is read-only; follow every topology"

@@ -150,20 +150,39 @@ class ProxyLossIT {
     }
 
     @Test
-    void aReadIsRunAgainWithoutAnErrorWhenRetryReadsIsOnAndOnlyThen() throws Exception {
+    void aReadIsRunAgainWithoutAnErrorWhenRetryReadsIsOnAndABatchInterruptedIsKept() throws Exception {
         String base = "jdbc:understudy:postgresql://" + first.address() + "," + second.address() + "/app?hostOrder=ordered";
-        try (Connection plain = DriverManager.getConnection(base, "app", "app");
-             Connection retrying = DriverManager.getConnection(base + "&retryReads=true", "app", "app")) {
+        Connection plain = DriverManager.getConnection(base, "app", "app");
+        try (Connection retrying = DriverManager.getConnection(base + "&retryReads=true", "app", "app")) {
             assertEquals(42, answer(plain));
             assertEquals(42, answer(retrying));
             assertTrue(plain.toString().contains(first.address().toString()), plain.toString());
+            try (Statement s = plain.createStatement()) {
+                s.execute("CREATE TABLE batched (id int PRIMARY KEY)");
+            }
+            PreparedStatement batch = plain.prepareStatement("INSERT INTO batched VALUES (?)");
+            for (int id = 1; id <= 3; id++) {
+                batch.setInt(1, id);
+                batch.addBatch();
+            }
+
             first.kill();
-            SQLException e = assertThrows(SQLException.class, () -> answer(plain));
+            SQLException e = assertThrows(SQLException.class, batch::executeBatch);
             assertEquals("08S02", e.getSQLState(), e.getMessage());
             assertTrue(e.getMessage().contains("reconnected to " + second.address()), e.getMessage());
-            assertEquals(42, answer(plain), "run again by the application");
+            assertEquals(3, batch.executeBatch().length, "the batch, kept, is written when run again");
+            assertEquals(42, answer(plain));
             assertEquals(42, answer(retrying), "run again by the driver");
             assertTrue(retrying.toString().contains(second.address().toString()), retrying.toString());
+            try (Statement s = plain.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM batched")) {
+                rs.next();
+                assertEquals(3, rs.getInt(1));
+            }
+
+            plain.close();
+            assertTrue(batch.isClosed(), "a statement of a closed connection is closed");
+            SQLException closed = assertThrows(SQLException.class, batch::executeBatch);
+            assertEquals("08003", closed.getSQLState(), "and does not connect again: " + closed.getMessage());
         }
     }
 

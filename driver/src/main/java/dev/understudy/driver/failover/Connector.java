@@ -24,8 +24,10 @@ final class Connector {
 
     /** How long to wait between two rounds over every candidate. */
     private static final long ROUND_PAUSE = TimeUnit.MILLISECONDS.toNanos(100);
-    /** pgjdbc's connect timeout (seconds) unless the application gives one: a dead host must not eat the failover timeout. */
+    /** pgjdbc's connect timeout (seconds, the TCP connect) unless the application gives one: a dead host must not eat the failover timeout. */
     private static final String DEFAULT_CONNECT_TIMEOUT = "2";
+    /** pgjdbc's login timeout (seconds, the whole connect and login) unless the application gives one: a hung host neither. */
+    private static final String DEFAULT_LOGIN_TIMEOUT = "5";
     private static final Driver POSTGRESQL = new org.postgresql.Driver();
 
     /** Something to do with a new vendor connection before it is used (restore the session's settings). */
@@ -43,6 +45,7 @@ final class Connector {
         this.vendorProperties = new Properties();
         vendorProperties.putAll(settings.vendorProperties());
         vendorProperties.putIfAbsent("connectTimeout", DEFAULT_CONNECT_TIMEOUT);
+        vendorProperties.putIfAbsent("loginTimeout", DEFAULT_LOGIN_TIMEOUT);
     }
 
     Endpoints endpoints() {
@@ -64,6 +67,9 @@ final class Connector {
             Optional<Topology> topology = endpoints.topology();
             long epoch = topology.map(Topology::epoch).orElse(0L);
             for (HostPort at : candidates(role, topology, avoid)) {
+                if (last != null && System.nanoTime() - deadline > 0) {
+                    break;
+                }
                 Connection c = null;
                 try {
                     c = POSTGRESQL.connect(settings.url().vendorUrl(at), vendorProperties);

@@ -12,6 +12,7 @@ import java.sql.DatabaseMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Optional;
+import java.util.concurrent.Executor;
 
 /**
  * The connection an application holds: a vendor connection behind it, replaced when it is lost.
@@ -45,7 +46,14 @@ public final class FailoverConnection implements InvocationHandler {
     private Physical replica;
     /** Statements ran since the manual transaction began (auto-commit off). */
     private boolean work;
-    private boolean closed;
+    /**
+     * A transaction was lost and no connection could be made to say so (08001 was thrown): the
+     * next call that finds a connection again throws 08007, so that the rest of that transaction
+     * is not committed alone.
+     */
+    private boolean transactionLost;
+    /** Volatile: a pool's housekeeping thread may close or abort the connection. */
+    private volatile boolean closed;
 
     private FailoverConnection(DriverSettings settings, Discoveries.Lease lease) {
         this.settings = settings;
@@ -84,8 +92,11 @@ public final class FailoverConnection implements InvocationHandler {
                 return "Understudy connection" + (primary == null ? "" : " to " + primary) + (replica == null ? "" : ", " + replica);
             case "isClosed":
                 return closed;
-            case "close", "abort":
+            case "close":
                 close();
+                return null;
+            case "abort":
+                abort((Executor) args[0]);
                 return null;
             case "isValid":
                 return valid((Integer) args[0]);
@@ -104,11 +115,17 @@ public final class FailoverConnection implements InvocationHandler {
                 return ChildHandler.wrap(this, p, DatabaseMetaData.class, meta, null);
             }
             case "commit": {
-                run(current(), m, args, Call.COMMIT);
-                work = false;
+                try {
+                    run(current(), m, args, Call.COMMIT);
+                } finally {
+                    work = false; // committed, or failed and so rolled back: the transaction is over either way
+                }
                 return null;
             }
             case "rollback": {
+                if (args == null) {
+                    transactionLost = false; // what the application was to be told, it now does
+                }
                 run(current(), m, args, args == null ? Call.ROLLBACK : Call.OTHER);
                 if (args == null) {
                     work = false;
@@ -132,6 +149,10 @@ public final class FailoverConnection implements InvocationHandler {
                 return run(p, m, args, Call.OTHER); // the vendor refuses it inside a transaction, in its own words
             }
             session.record(m, args); // the next call runs on the other connection, which gets the settings then
+            return null;
+        }
+        if (slot() == null) {
+            session.record(m, args); // nothing to apply it to now: the next connection gets it
             return null;
         }
         Physical p = current();
@@ -166,10 +187,18 @@ public final class FailoverConnection implements InvocationHandler {
      * mode moved, between transactions, when the topology no longer names its node for its role.
      */
     Physical current() throws SQLException {
+        if (closed) {
+            throw new SQLException("This connection has been closed.", "08003");
+        }
         boolean toReplica = settings.directMode() && session.readOnly();
-        Physical p = toReplica ? replica : primary;
+        Physical p = slot();
         if (p == null) {
             p = reopen(toReplica ? Physical.Role.REPLICA : primaryRole(), null);
+            if (transactionLost) {
+                transactionLost = false;
+                throw new SQLException("a transaction was lost with its connection earlier, when no endpoint could be reached;"
+                        + " connected again to " + p.at + ": whether it committed is unknown", Failures.TRANSACTION_UNKNOWN);
+            }
         } else if (settings.directMode()) {
             p = follow(p);
         }
@@ -181,6 +210,11 @@ public final class FailoverConnection implements InvocationHandler {
             }
         }
         return p;
+    }
+
+    /** The vendor connection statements run on now, if open: the replica one while read-only in direct mode. */
+    private Physical slot() {
+        return settings.directMode() && session.readOnly() ? replica : primary;
     }
 
     /** Direct mode: {@code p}, or its replacement when the topology moved its role elsewhere. */
@@ -218,8 +252,13 @@ public final class FailoverConnection implements InvocationHandler {
      * endpoint answered.
      */
     SQLException failed(Physical p, SQLException e, Call call) {
-        if (closed || (p != primary && p != replica)) {
-            return e; // lost earlier, and reported then
+        if (closed) {
+            return e;
+        }
+        if (p != primary && p != replica) {
+            // an object of a vendor connection replaced earlier (a result set, a statement in another thread)
+            return Failures.lost(e, p) ? new SQLException("this belonged to the connection to " + p
+                    + ", lost earlier; the connection has moved on: run the statement again", Failures.RECONNECTED, e) : e;
         }
         boolean fenced = settings.directMode() && p.role == Physical.Role.MASTER
                 && Failures.READ_ONLY.equals(e.getSQLState()) && masterMoved(p);
@@ -233,6 +272,7 @@ public final class FailoverConnection implements InvocationHandler {
         try {
             now = reopen(p.role, p.at);
         } catch (SQLException none) {
+            transactionLost = unknown;
             none.addSuppressed(e);
             return none;
         }
@@ -262,8 +302,13 @@ public final class FailoverConnection implements InvocationHandler {
         }
     }
 
-    boolean readOnly() {
-        return session.readOnly();
+    /** Whether reads may be run again just because the connection is read-only: in direct mode, where a replica session refuses writes. */
+    boolean readOnlyEnforced() {
+        return settings.directMode() && session.readOnly();
+    }
+
+    boolean isClosed() {
+        return closed;
     }
 
     boolean retryReads() {
@@ -276,6 +321,10 @@ public final class FailoverConnection implements InvocationHandler {
 
     private Physical reopen(Physical.Role role, HostPort avoid) throws SQLException {
         Physical p = connector.open(role, avoid, this::prepare);
+        if (closed) { // closed by another thread meanwhile
+            p.discard();
+            throw new SQLException("This connection has been closed.", "08003");
+        }
         if (role == Physical.Role.REPLICA) {
             replica = p;
         } else {
@@ -309,16 +358,37 @@ public final class FailoverConnection implements InvocationHandler {
         }
     }
 
+    /** Whether the vendor connection in use answers; false, without connecting again, when there is none. */
     private boolean valid(int timeoutSeconds) {
-        if (closed) {
+        Physical p = slot();
+        if (closed || p == null) {
             return false;
         }
         try {
-            Physical p = current();
             return p.vendor.isValid(timeoutSeconds);
         } catch (SQLException e) {
             return false;
         }
+    }
+
+    /** {@code abort}: the vendor connections aborted (their sockets closed by {@code executor}, not written to). */
+    private void abort(Executor executor) {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Physical p : new Physical[] {primary, replica}) {
+            if (p != null) {
+                try {
+                    p.vendor.abort(executor);
+                } catch (SQLException e) {
+                    p.discard();
+                }
+            }
+        }
+        primary = null;
+        replica = null;
+        lease.close();
     }
 
     private void close() {

@@ -102,7 +102,7 @@ final class StatementHandler implements InvocationHandler {
             case "getConnection":
                 return connection.proxy;
             case "isClosed":
-                return closed || vendor.isClosed() && !on.vendor.isClosed(); // lost with its connection: made again on use
+                return closed || connection.isClosed() || vendor.isClosed() && !on.vendor.isClosed(); // lost with its connection: made again on use
             case "close":
                 closed = true;
                 closeVendor();
@@ -127,10 +127,11 @@ final class StatementHandler implements InvocationHandler {
             }
             return result instanceof ResultSet rs ? ChildHandler.wrap(connection, on, ResultSet.class, rs, proxy) : result;
         } catch (SQLException e) {
-            if (executes && name.contains("Batch")) {
-                batch().clear(); // the vendor clears its batch whatever happened; so does the replay
-            }
             SQLException out = connection.failed(on, e, FailoverConnection.Call.OTHER);
+            if (executes && name.contains("Batch") && (out == null || !Failures.RECONNECTED.equals(out.getSQLState()))) {
+                // the vendor cleared its batch; after 08S02 it is kept, so that running the batch again writes it
+                batch().clear();
+            }
             if (out == null) {
                 throw e;
             }
@@ -167,7 +168,7 @@ final class StatementHandler implements InvocationHandler {
             return false;
         }
         String text = args != null && args.length > 0 && args[0] instanceof String s ? s : sql;
-        return connection.readOnly() || Failures.readOnlyText(text);
+        return connection.readOnlyEnforced() || Failures.readOnlyText(text);
     }
 
     private void afterExecute(String name) {
@@ -188,8 +189,9 @@ final class StatementHandler implements InvocationHandler {
             return vendor;
         }
         closeVendor();
+        Statement v = null;
         try {
-            Statement v = (Statement) Delegation.invoke(creator, p.vendor, creatorArgs);
+            v = (Statement) Delegation.invoke(creator, p.vendor, creatorArgs);
             for (Recorded r : options.values()) {
                 r.replay(v);
             }
@@ -197,19 +199,20 @@ final class StatementHandler implements InvocationHandler {
                 if (entry instanceof String text) {
                     v.addBatch(text);
                 } else {
-                    for (Recorded r : ((Map<Object, Recorded>) entry).values()) {
-                        r.replay(v);
-                    }
+                    replayParameters((PreparedStatement) v, (Map<Object, Recorded>) entry);
                     ((PreparedStatement) v).addBatch();
                 }
             }
-            for (Recorded r : parameters.values()) {
-                r.replay(v);
+            if (v instanceof PreparedStatement ps) {
+                replayParameters(ps, parameters);
             }
             vendor = v;
             on = p;
             return v;
         } catch (SQLException e) {
+            if (v != null) {
+                close(v);
+            }
             SQLException out = connection.failed(p, e, FailoverConnection.Call.OTHER);
             throw out == null ? e : out;
         }
@@ -255,9 +258,24 @@ final class StatementHandler implements InvocationHandler {
         return batch;
     }
 
+    /**
+     * Gives {@code ps} the recorded {@code parameters}, starting from none: one that is not
+     * replayed stays unset (pgjdbc then says so) instead of keeping an earlier batch entry's value.
+     */
+    private static void replayParameters(PreparedStatement ps, Map<Object, Recorded> parameters) throws SQLException {
+        ps.clearParameters();
+        for (Recorded r : parameters.values()) {
+            r.replay(ps);
+        }
+    }
+
     private void closeVendor() {
+        close(vendor);
+    }
+
+    private static void close(Statement s) {
         try {
-            vendor.close();
+            s.close();
         } catch (SQLException e) {
             // its connection is gone: so is the statement
         }
