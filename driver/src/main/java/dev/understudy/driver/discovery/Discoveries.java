@@ -5,16 +5,20 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Hands out the {@link Endpoints} of a URL. Connections to the same ZooKeeper cluster (same
  * servers, same cluster name, same mode) share one ZooKeeper client; it is closed a while after
  * the last of them closes ({@link #LINGER}), so that a loop of short connections does not open a
- * ZooKeeper session each time.
+ * ZooKeeper session each time. The first user of a cluster connects to ZooKeeper outside the
+ * lock: a cluster that cannot be reached holds up only the connections that want it.
  */
 public final class Discoveries {
 
@@ -37,12 +41,9 @@ public final class Discoveries {
     }
 
     private static final class Shared {
-        final ZkEndpoints endpoints;
+        /** Completed by the first user, who connects to ZooKeeper outside the lock. */
+        final CompletableFuture<ZkEndpoints> endpoints = new CompletableFuture<>();
         int users;
-
-        Shared(ZkEndpoints endpoints) {
-            this.endpoints = endpoints;
-        }
     }
 
     /**
@@ -66,36 +67,71 @@ public final class Discoveries {
         }
         String key = settings.url().zookeeper() + "/" + settings.url().cluster() + (settings.directMode() ? "/direct" : "")
                 + "/" + settings.zkSessionTimeout().toMillis();
+        Shared s;
+        boolean first;
         lock.lock();
         try {
-            Shared s = shared.get(key);
-            if (s == null) {
-                s = new Shared(start(settings));
+            s = shared.get(key);
+            first = s == null;
+            if (first) {
+                s = new Shared();
                 shared.put(key, s);
             }
             s.users++;
-            Shared leased = s;
-            return new Lease() {
-                private boolean closed;
-
-                @Override
-                public Endpoints endpoints() {
-                    return leased.endpoints;
+        } finally {
+            lock.unlock();
+        }
+        ZkEndpoints endpoints;
+        try {
+            if (first) {
+                try {
+                    s.endpoints.complete(start(settings));
+                } catch (SQLException | RuntimeException | Error e) {
+                    s.endpoints.completeExceptionally(e);
                 }
+            }
+            endpoints = await(s.endpoints);
+        } catch (SQLException | RuntimeException | Error e) {
+            forget(key, s);
+            throw e;
+        }
+        Shared leased = s;
+        return new Lease() {
+            private final AtomicBoolean closed = new AtomicBoolean();
 
-                @Override
-                public void close() {
-                    lock.lock();
-                    try {
-                        if (!closed) {
-                            closed = true;
-                            release(key, leased);
-                        }
-                    } finally {
-                        lock.unlock();
-                    }
+            @Override
+            public Endpoints endpoints() {
+                return endpoints;
+            }
+
+            @Override
+            public void close() {
+                if (closed.compareAndSet(false, true)) {
+                    release(key, leased);
                 }
-            };
+            }
+        };
+    }
+
+    private static ZkEndpoints await(CompletableFuture<ZkEndpoints> f) throws SQLException {
+        try {
+            return f.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof SQLException s) {
+                throw new SQLException(s.getMessage(), s.getSQLState(), s);
+            }
+            throw e;
+        }
+    }
+
+    /** A use that failed: the entry goes when no one else uses it (a failed start is never shared on). */
+    private static void forget(String key, Shared s) {
+        lock.lock();
+        try {
+            s.users--;
+            if (shared.get(key) == s && (s.users == 0 || s.endpoints.isCompletedExceptionally())) {
+                shared.remove(key);
+            }
         } finally {
             lock.unlock();
         }
@@ -111,18 +147,27 @@ public final class Discoveries {
     }
 
     private static void release(String key, Shared s) {
-        if (--s.users > 0) {
-            return;
+        lock.lock();
+        try {
+            if (--s.users > 0) {
+                return;
+            }
+        } finally {
+            lock.unlock();
         }
         closer.schedule(() -> {
+            ZkEndpoints unused = null;
             lock.lock();
             try {
                 if (s.users == 0 && shared.get(key) == s) {
                     shared.remove(key);
-                    s.endpoints.close();
+                    unused = s.endpoints.getNow(null);
                 }
             } finally {
                 lock.unlock();
+            }
+            if (unused != null) {
+                unused.close();
             }
         }, LINGER.toMillis(), TimeUnit.MILLISECONDS);
     }

@@ -73,6 +73,22 @@ class ZkEndpointsIT {
         }
     }
 
+    @Test
+    void aZooKeeperThatCannotBeReachedIs08001NamingIt() throws Exception {
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            closed = s.getLocalPort();
+        }
+        String url = "jdbc:understudy:postgresql:zk://127.0.0.1:" + closed + "/c/app?zkSessionTimeoutMs=1000";
+        java.sql.SQLException e = org.junit.jupiter.api.Assertions.assertThrows(java.sql.SQLException.class,
+                () -> Discoveries.acquire(DriverSettings.of(url, null)));
+        assertEquals("08001", e.getSQLState());
+        assertTrue(e.getMessage().contains("cannot reach ZooKeeper for cluster c in ZooKeeper at 127.0.0.1:" + closed), e.getMessage());
+        try (Discoveries.Lease lease = Discoveries.acquire(DriverSettings.of(url(""), null))) {
+            assertTrue(lease.endpoints().proxies().isEmpty(), "another cluster is not held up by it");
+        }
+    }
+
     private void register(String id, String address) throws Exception {
         client.create().creatingParentsIfNeeded().withMode(CreateMode.EPHEMERAL)
                 .forPath("/understudy/c/proxies/" + id, address.getBytes(StandardCharsets.UTF_8));
