@@ -59,7 +59,7 @@ public final class NodeAddresses {
         }
     }
 
-    /** Where node {@code name} listens, empty when it was not added at runtime. */
+    /** Where node {@code name} listens, empty when nothing is recorded for it. */
     public static Optional<Address> read(CuratorFramework client, ClusterPaths paths, String name) throws Exception {
         try {
             return Optional.of(JSON.readValue(client.getData().forPath(paths.node(name)), Address.class));

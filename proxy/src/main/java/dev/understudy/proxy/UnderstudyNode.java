@@ -198,10 +198,6 @@ public final class UnderstudyNode implements AutoCloseable {
     }
 
     /**
-     * Database node {@code name} at {@code host:port}, reached with the proxy's own credentials;
-     * its share of reads is the configuration's {@code nodes[].weight} when it names the node, else 1.
-     */
-    /**
      * The host clients are told to reach this node on (in ZooKeeper, for the driver): the listen
      * host, or this machine's name when it listens on every interface.
      */
@@ -218,6 +214,10 @@ public final class UnderstudyNode implements AutoCloseable {
         }
     }
 
+    /**
+     * Database node {@code name} at {@code host:port}, reached with the proxy's own credentials;
+     * its share of reads is the configuration's {@code nodes[].weight} when it names the node, else 1.
+     */
     private static DatabaseNode databaseNode(ProxyConfig config, String name, String host, int port) {
         int weight = config.nodes().stream().filter(n -> n.name().equals(name)).mapToInt(NodeConfig::weight).findFirst()
                 .orElse(1);
