@@ -148,6 +148,14 @@ class SwitchoverIT {
         try (Connection c = FailoverCluster.connect(cluster.nodes.getFirst()); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE events (writer int NOT NULL, n int NOT NULL, PRIMARY KEY (writer, n))");
             s.execute("INSERT INTO events SELECT 0, g FROM generate_series(1, 100) g");
+            // The replicas are seeded now, and the capture restarts from its slot once they are: a
+            // row that arrives through the stream shows it is streaming (what this test forces a
+            // failover over), not still settling after the seeds.
+            s.execute("CREATE TABLE streaming (id int PRIMARY KEY)");
+            s.execute("INSERT INTO streaming VALUES (1)");
+        }
+        for (PgNode db : cluster.databases) {
+            Await.until(db.name() + " receives a row through the stream", Duration.ofSeconds(60), () -> streamed(db));
         }
         try (Connection c = FailoverCluster.admin(cluster.nodes.get(1)); Statement s = c.createStatement()) {
             PSQLException notStale = assertThrows(PSQLException.class, () -> s.execute("REJOIN 'pg2'"));
@@ -194,6 +202,21 @@ class SwitchoverIT {
         }
     }
 
+
+    private static boolean streamed(PgNode db) throws SQLException {
+        try (Connection c = db.superuserDataSource("app").getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_tables WHERE tablename = 'streaming'")) {
+            rs.next();
+            if (rs.getInt(1) == 0) {
+                return false;
+            }
+        }
+        try (Connection c = db.superuserDataSource("app").getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM streaming")) {
+            rs.next();
+            return rs.getInt(1) == 1;
+        }
+    }
 
     private static long oid(PgNode db) throws SQLException {
         try (Connection c = db.superuserDataSource("app").getConnection(); Statement s = c.createStatement();
