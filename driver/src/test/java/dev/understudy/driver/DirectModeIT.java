@@ -119,6 +119,7 @@ class DirectModeIT {
 
             log.info("errors: {}; read before the switchover from ports {}", errors, portsReadBefore);
             assertTrue(errors.stream().allMatch("08S02"::equals), "only 08S02: " + errors);
+            assertFalse(portsReadBefore.isEmpty(), "the reader read before the switchover");
             assertFalse(portsReadBefore.contains(pg1.port()), "no read-only connection read from the master");
             try (Connection c = writes.getConnection()) {
                 assertEquals(pg2.port(), port(c), "writes go straight to the new master");
