@@ -97,7 +97,7 @@ final class DriverCluster implements AutoCloseable {
         Path log = work.resolve(id + ".log");
         String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         String java = ProcessHandle.current().info().command().orElse("java");
-        Process p = new ProcessBuilder(java, "-Xmx512m", "-cp", classPath, "dev.understudy.proxy.Main", "--config", file.toString())
+        Process p = new ProcessBuilder(java, "-Xmx512m", "--add-opens", "java.base/java.lang=ALL-UNNAMED", "-cp", classPath, "dev.understudy.proxy.Main", "--config", file.toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         ProxyProcess proxy = new ProxyProcess(id, port, p, log);
         processes.add(proxy);

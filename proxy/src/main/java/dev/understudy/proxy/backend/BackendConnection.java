@@ -5,6 +5,7 @@ import dev.understudy.proxy.ProxyException.Kind;
 import dev.understudy.proxy.auth.AuthException;
 import dev.understudy.proxy.auth.Md5Auth;
 import dev.understudy.proxy.auth.ScramClient;
+import dev.understudy.proxy.net.Conduit;
 import dev.understudy.proxy.pg.BackendCodec;
 import dev.understudy.proxy.pg.BackendMessage;
 import dev.understudy.proxy.pg.BackendMessage.AuthenticationCleartextPassword;
@@ -59,19 +60,19 @@ public final class BackendConnection implements AutoCloseable {
 
     private final String nodeName;
     private final InetSocketAddress address;
-    private final Socket socket;
+    private final Conduit conduit;
     private final OutputStream out;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final List<ParameterStatus> parameters;
     private final BackendKeyData key;
     private final FrameReader reader;
 
-    private BackendConnection(String nodeName, InetSocketAddress address, Socket socket,
+    private BackendConnection(String nodeName, InetSocketAddress address, Conduit conduit,
                               OutputStream out, FrameReader reader, List<ParameterStatus> parameters,
                               BackendKeyData key) {
         this.nodeName = nodeName;
         this.address = address;
-        this.socket = socket;
+        this.conduit = conduit;
         this.out = out;
         this.reader = reader;
         this.parameters = parameters;
@@ -120,14 +121,12 @@ public final class BackendConnection implements AutoCloseable {
     public static BackendConnection open(Target target, Map<String, String> parameters)
             throws ProxyException, BackendRefusedException {
         InetSocketAddress address = new InetSocketAddress(target.host(), target.port());
-        Socket socket = new Socket();
+        Conduit socket = null;
         try {
-            socket.setTcpNoDelay(true);
-            socket.setKeepAlive(true);
-            socket.connect(address, (int) target.connectTimeout().toMillis());
-            socket.setSoTimeout((int) target.connectTimeout().toMillis());
-            InputStream in = socket.getInputStream();
-            OutputStream out = socket.getOutputStream();
+            socket = Conduit.connect(address, target.connectTimeout());
+            socket.readTimeout(target.connectTimeout());
+            InputStream in = socket.input();
+            OutputStream out = socket.output();
             Map<String, String> startup = new java.util.LinkedHashMap<>();
             startup.put("user", target.user());
             startup.putAll(parameters);
@@ -145,7 +144,7 @@ public final class BackendConnection implements AutoCloseable {
                 throw new ProxyException(Kind.BACKEND_UNAVAILABLE, "database node " + target.nodeName()
                         + " sent no BackendKeyData");
             }
-            socket.setSoTimeout(0);
+            socket.readTimeout(Duration.ZERO);
             return new BackendConnection(target.nodeName(), address, socket, out, reader,
                     List.copyOf(login.parameters), login.key);
         } catch (IOException e) {
@@ -266,26 +265,22 @@ public final class BackendConnection implements AutoCloseable {
 
     /** Sends Terminate (best effort) and closes. */
     public void terminate() {
-        if (!socket.isClosed()) {
-            try {
-                write(FrontendCodec.terminate());
-            } catch (IOException ignored) {
-                // closing anyway
-            }
+        try {
+            write(FrontendCodec.terminate());
+        } catch (IOException ignored) {
+            // closed already, or closing anyway
         }
         close();
     }
 
     @Override
     public void close() {
-        closeQuietly(socket);
+        conduit.close();
     }
 
-    private static void closeQuietly(Socket socket) {
-        try {
+    private static void closeQuietly(Conduit socket) {
+        if (socket != null) {
             socket.close();
-        } catch (IOException ignored) {
-            // nothing left to do
         }
     }
 }

@@ -1,12 +1,14 @@
 package dev.understudy.proxy.server;
 
+import dev.understudy.proxy.net.EventLoops;
 import dev.understudy.proxy.session.PgSession;
 import dev.understudy.proxy.session.SessionEnvironment;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
+import java.net.StandardSocketOptions;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -27,7 +29,8 @@ public final class PgServer implements AutoCloseable {
     private final SessionEnvironment env;
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
     private final AtomicInteger threads = new AtomicInteger();
-    private ServerSocket listener;
+    private ServerSocketChannel listener;
+    private EventLoops loops;
     private Thread acceptor;
 
     public PgServer(String host, int port, SessionEnvironment env) {
@@ -41,16 +44,23 @@ public final class PgServer implements AutoCloseable {
         if (!state.compareAndSet(State.LATENT, State.STARTED)) {
             throw new IllegalStateException("already started");
         }
-        listener = new ServerSocket();
-        listener.setReuseAddress(true);
-        listener.bind(new InetSocketAddress(InetAddress.getByName(host), port), 1024);
+        loops = EventLoops.start("pg");
+        listener = ServerSocketChannel.open();
+        listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+        try {
+            listener.bind(new InetSocketAddress(InetAddress.getByName(host), port), 1024);
+        } catch (IOException e) {
+            listener.close();
+            loops.close();
+            throw e;
+        }
         acceptor = Thread.ofPlatform().name("pg-acceptor").daemon(true).start(this::acceptLoop);
         log.info("PostgreSQL listener on {}:{}", host, localPort());
     }
 
     /** The bound port (useful when configured as 0). */
     public int localPort() {
-        return listener.getLocalPort();
+        return listener.socket().getLocalPort();
     }
 
     public int sessionCount() {
@@ -59,7 +69,7 @@ public final class PgServer implements AutoCloseable {
 
     private void acceptLoop() {
         while (state.get() == State.STARTED) {
-            Socket socket;
+            SocketChannel socket;
             try {
                 socket = listener.accept();
             } catch (IOException e) {
@@ -70,10 +80,9 @@ public final class PgServer implements AutoCloseable {
                 return;
             }
             try {
-                socket.setTcpNoDelay(true);
-                socket.setKeepAlive(true);
-                PgSession session = new PgSession(socket, env);
-                Thread.ofVirtual().name("session-" + threads.incrementAndGet()).start(session);
+                EventLoops.Placement place = loops.place();
+                PgSession session = new PgSession(place.adopt(socket), env);
+                place.start("session-" + threads.incrementAndGet(), session);
             } catch (IOException | RuntimeException e) {
                 log.warn("could not start a session: {}", e.getMessage());
                 try {
@@ -98,6 +107,7 @@ public final class PgServer implements AutoCloseable {
             // closing anyway
         }
         env.registry().sessions().forEach(PgSession::shutdown);
+        loops.close();
         log.info("PostgreSQL listener on {}:{} closed", host, port);
     }
 }

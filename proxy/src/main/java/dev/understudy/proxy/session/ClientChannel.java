@@ -1,9 +1,11 @@
 package dev.understudy.proxy.session;
 
+import dev.understudy.proxy.net.Conduit;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.Socket;
+import java.net.SocketAddress;
+import java.time.Duration;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -13,23 +15,32 @@ import java.util.concurrent.locks.ReentrantLock;
 final class ClientChannel implements AutoCloseable {
 
     private final ReentrantLock writeLock = new ReentrantLock();
-    private volatile Socket socket;
+    private volatile Conduit conduit;
     private volatile InputStream in;
     private volatile OutputStream out;
 
-    ClientChannel(Socket socket) throws IOException {
-        use(socket);
+    ClientChannel(Conduit conduit) {
+        use(conduit);
     }
 
     /** Switches to another socket over the same connection (after a TLS handshake). */
-    void use(Socket socket) throws IOException {
-        this.socket = socket;
-        this.in = socket.getInputStream();
-        this.out = socket.getOutputStream();
+    void use(Conduit conduit) {
+        this.conduit = conduit;
+        this.in = conduit.input();
+        this.out = conduit.output();
     }
 
-    Socket socket() {
-        return socket;
+    Conduit conduit() {
+        return conduit;
+    }
+
+    /** How long a read may wait (zero: forever). */
+    void readTimeout(Duration timeout) throws IOException {
+        conduit.readTimeout(timeout);
+    }
+
+    SocketAddress remoteAddress() {
+        return conduit.remoteAddress();
     }
 
     InputStream input() {
@@ -60,10 +71,6 @@ final class ClientChannel implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            socket.close();
-        } catch (IOException ignored) {
-            // nothing left to do
-        }
+        conduit.close();
     }
 }

@@ -6,6 +6,8 @@ import dev.understudy.proxy.backend.BackendConnection;
 import dev.understudy.proxy.backend.BackendRefusedException;
 import dev.understudy.proxy.backend.BackendRelay;
 import dev.understudy.proxy.cluster.DatabaseNode;
+import dev.understudy.proxy.net.Conduit;
+import dev.understudy.proxy.net.JdkConduit;
 import dev.understudy.proxy.pg.BackendCodec;
 import dev.understudy.proxy.pg.BackendMessage.BackendKeyData;
 import dev.understudy.proxy.pg.BackendMessage.NegotiateProtocolVersion;
@@ -17,11 +19,11 @@ import dev.understudy.proxy.pg.FrontendCodec;
 import dev.understudy.proxy.pg.FrontendMessage;
 import dev.understudy.proxy.pg.PgErrors;
 import dev.understudy.proxy.pg.StartupPacket;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
@@ -70,16 +72,16 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
     /** Whether this session is the admin console ({@code listen.admin_database}), answered by the proxy itself. */
     private boolean adminConsole;
 
-    public PgSession(Socket socket, SessionEnvironment env) throws IOException {
+    public PgSession(Conduit client, SessionEnvironment env) {
         this.env = env;
-        this.client = new ClientChannel(socket);
+        this.client = new ClientChannel(client);
     }
 
     @Override
     public void run() {
         MDC.put("session", id);
         try {
-            client.socket().setSoTimeout((int) env.authenticationTimeout().toMillis());
+            client.readTimeout(env.authenticationTimeout());
             StartupPacket.Startup startup = negotiate();
             if (startup == null) {
                 return; // a CancelRequest, served
@@ -125,7 +127,7 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
                         client.send(new byte[] {'N'});
                     } else {
                         client.send(new byte[] {'S'});
-                        client.use(startTls(client.socket()));
+                        client.use(startTls(client.conduit().handOver()));
                         tlsDone = true;
                     }
                 }
@@ -141,11 +143,12 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
         }
     }
 
-    private Socket startTls(Socket plain) throws IOException {
-        SSLSocket tls = (SSLSocket) env.tls().createSocket(plain, null, plain.getPort(), true);
+    private Conduit startTls(Conduit.Handover plain) throws IOException {
+        SSLSocket tls = (SSLSocket) env.tls().createSocket(plain.socket(),
+                new ByteArrayInputStream(plain.readAhead()), true);
         tls.setUseClientMode(false);
         tls.startHandshake();
-        return tls;
+        return new JdkConduit(tls);
     }
 
     private void cancel(StartupPacket.CancelRequest request) {
@@ -206,7 +209,7 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
         hello.writeBytes(BackendCodec.encode(new BackendKeyData(cancelKey.processId(), cancelKey.secret())));
         hello.writeBytes(BackendCodec.encode(new ReadyForQuery('I')));
         client.send(hello.toByteArray());
-        client.socket().setSoTimeout(0);
+        client.readTimeout(Duration.ZERO);
         return reader;
     }
 
@@ -237,7 +240,7 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
         hello.writeBytes(BackendCodec.encode(new BackendKeyData(cancelKey.processId(), cancelKey.secret())));
         hello.writeBytes(BackendCodec.encode(new ReadyForQuery('I')));
         client.send(hello.toByteArray());
-        client.socket().setSoTimeout(0);
+        client.readTimeout(Duration.ZERO);
         log.info("admin console opened");
     }
 
@@ -343,7 +346,7 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
         Router r = router;
         BackendConnection db = r != null ? r.currentConnection() : backend;
         char status = r != null ? r.transactionStatus() : transactionStatus;
-        return new SessionInfo(id, user, database, String.valueOf(client.socket().getRemoteSocketAddress()),
+        return new SessionInfo(id, user, database, String.valueOf(client.remoteAddress()),
                 state.name().toLowerCase(java.util.Locale.ROOT), status, db == null ? null : db.nodeName(), connectedAt);
     }
 

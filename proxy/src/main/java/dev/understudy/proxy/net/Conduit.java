@@ -1,0 +1,67 @@
+package dev.understudy.proxy.net;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+
+/**
+ * A connected TCP socket seen as a pair of blocking streams, whichever way its thread waits: on
+ * the event loop it was opened from ({@link LoopConduit}), or in the JDK's blocking socket
+ * ({@link JdkConduit}, also what a TLS socket is). Reads belong to one thread at a time; writes
+ * must be serialized by the caller.
+ */
+public sealed interface Conduit extends Closeable permits JdkConduit, LoopConduit {
+
+    InputStream input();
+
+    OutputStream output();
+
+    /** How long a read may wait; zero: forever. A read that waited longer throws SocketTimeoutException. */
+    void readTimeout(Duration timeout) throws IOException;
+
+    SocketAddress remoteAddress();
+
+    /**
+     * Hands the connection over as a blocking socket (for a TLS handshake), with the bytes already
+     * read from it and not consumed. This conduit is not used afterwards.
+     */
+    Handover handOver() throws IOException;
+
+    /** Closes the socket; a thread waiting in a read or write gets an exception. Never throws. */
+    @Override
+    void close();
+
+    /** A blocking socket and the bytes read ahead of it (see {@link #handOver()}). */
+    record Handover(Socket socket, byte[] readAhead) {}
+
+    /**
+     * Connects to {@code address} within {@code timeout}; the socket is served by the calling
+     * thread's event loop if it runs on one, else it is the JDK's blocking socket. TCP_NODELAY and
+     * keepalive on.
+     */
+    static Conduit connect(InetSocketAddress address, Duration timeout) throws IOException {
+        SocketChannel channel = SocketChannel.open();
+        try {
+            channel.socket().connect(address, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+            configure(channel);
+            EventLoop loop = EventLoops.current();
+            return loop == null ? new JdkConduit(channel.socket()) : new LoopConduit(loop, channel);
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+    }
+
+    /** The options of every proxy socket: no Nagle delay, TCP keepalive. */
+    static void configure(SocketChannel channel) throws IOException {
+        channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        channel.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+    }
+}

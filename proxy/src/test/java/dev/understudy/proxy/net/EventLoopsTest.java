@@ -1,0 +1,238 @@
+package dev.understudy.proxy.net;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Sockets on event loops, over real loopback connections. */
+class EventLoopsTest {
+
+    private EventLoops loops;
+    private ServerSocketChannel server;
+
+    @BeforeEach
+    void start() throws IOException {
+        loops = EventLoops.start("test");
+        server = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    }
+
+    @AfterEach
+    void stop() throws IOException {
+        server.close();
+        loops.close();
+    }
+
+    @Test
+    void theTestJvmRunsSessionsOnLoops() throws Exception {
+        assertTrue(loops.enabled(), "the tests' JVM opens java.base/java.lang, so sessions run on event loops");
+        Conduit conduit = onLoop(peer -> {
+            try {
+                return Conduit.connect((InetSocketAddress) server.getLocalAddress(), Duration.ofSeconds(5));
+            } catch (IOException e) {
+                throw new RuntimeException(e);
+            }
+        });
+        assertInstanceOf(LoopConduit.class, conduit, "a socket opened on a loop's thread joins that loop");
+        conduit.close();
+    }
+
+    @Test
+    void bytesGoBothWaysIntactThroughAMegabytesTransfer() throws Exception {
+        byte[] data = new byte[5 * 1024 * 1024 + 17]; // past the 1 MiB read-ahead: the loop must pause and resume
+        new Random(42).nextBytes(data);
+        try (Socket client = new Socket()) {
+            client.connect(server.getLocalAddress());
+            EventLoops.Placement place = loops.place();
+            Conduit conduit = place.adopt(server.accept());
+            // echo on the loop
+            CompletableFuture<Void> echo = new CompletableFuture<>();
+            place.start("echo", () -> {
+                byte[] buf = new byte[7000];
+                try (conduit) {
+                    int n;
+                    while ((n = conduit.input().read(buf, 0, buf.length)) > 0) {
+                        conduit.output().write(buf, 0, n);
+                    }
+                    echo.complete(null);
+                } catch (IOException e) {
+                    echo.completeExceptionally(e);
+                }
+            });
+            CompletableFuture<byte[]> received = CompletableFuture.supplyAsync(() -> readAll(client, data.length));
+            OutputStream out = client.getOutputStream();
+            for (int off = 0; off < data.length; off += 64 * 1024) {
+                out.write(data, off, Math.min(64 * 1024, data.length - off));
+            }
+            client.shutdownOutput();
+            assertArrayEquals(data, received.get(60, TimeUnit.SECONDS));
+            echo.get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aReadTimesOutThenReadsWhatCameLater() throws Exception {
+        try (Socket client = new Socket()) {
+            client.connect(server.getLocalAddress());
+            EventLoops.Placement place = loops.place();
+            Conduit conduit = place.adopt(server.accept());
+            CompletableFuture<String> outcome = new CompletableFuture<>();
+            place.start("reader", () -> {
+                try {
+                    conduit.readTimeout(Duration.ofMillis(100));
+                    try {
+                        conduit.input().read();
+                        outcome.complete("read without data");
+                        return;
+                    } catch (SocketTimeoutException expected) {
+                        // and the socket is still usable
+                    }
+                    conduit.readTimeout(Duration.ZERO);
+                    outcome.complete("read " + conduit.input().read());
+                } catch (IOException e) {
+                    outcome.completeExceptionally(e);
+                }
+            });
+            Thread.sleep(300);
+            client.getOutputStream().write(7);
+            assertEquals("read 7", outcome.get(10, TimeUnit.SECONDS));
+            conduit.close();
+        }
+    }
+
+    @Test
+    void closingFromAnotherThreadWakesTheReaderAndTheRemoteSeesTheEnd() throws Exception {
+        try (Socket client = new Socket()) {
+            client.connect(server.getLocalAddress());
+            EventLoops.Placement place = loops.place();
+            Conduit conduit = place.adopt(server.accept());
+            CompletableFuture<Exception> outcome = new CompletableFuture<>();
+            place.start("reader", () -> {
+                try {
+                    conduit.input().read();
+                    outcome.complete(null);
+                } catch (IOException e) {
+                    outcome.complete(e);
+                }
+            });
+            Thread.sleep(100); // the reader parks
+            conduit.close();
+            assertInstanceOf(SocketException.class, outcome.get(10, TimeUnit.SECONDS));
+            client.setSoTimeout(10_000);
+            assertEquals(-1, client.getInputStream().read(), "the remote end reads end-of-stream");
+            assertThrows(SocketException.class, () -> conduit.output().write(1));
+        }
+    }
+
+    @Test
+    void theRemoteClosingIsEndOfStream() throws Exception {
+        try (Socket client = new Socket()) {
+            client.connect(server.getLocalAddress());
+            Conduit conduit = onLoop(place -> adopt(place));
+            client.getOutputStream().write(new byte[] {1, 2});
+            client.close();
+            InputStream in = conduit.input();
+            assertEquals(1, in.read());
+            assertEquals(2, in.read());
+            assertEquals(-1, in.read());
+            conduit.close();
+        }
+    }
+
+    @Test
+    void aHandOverKeepsTheBytesReadAhead() throws Exception {
+        try (Socket client = new Socket()) {
+            client.connect(server.getLocalAddress());
+            EventLoops.Placement place = loops.place();
+            Conduit conduit = place.adopt(server.accept());
+            client.getOutputStream().write(new byte[] {1, 2, 3});
+            CompletableFuture<Conduit.Handover> handed = new CompletableFuture<>();
+            place.start("handover", () -> {
+                try {
+                    assertEquals(1, conduit.input().read());
+                    Thread.sleep(100); // 2 and 3 are read ahead by the loop meanwhile
+                    handed.complete(conduit.handOver());
+                } catch (Exception | AssertionError e) {
+                    handed.completeExceptionally(e);
+                }
+            });
+            Conduit.Handover h = handed.get(10, TimeUnit.SECONDS);
+            assertArrayEquals(new byte[] {2, 3}, h.readAhead());
+            try (Socket blocking = h.socket()) {
+                client.getOutputStream().write(4);
+                blocking.setSoTimeout(10_000);
+                assertEquals(4, blocking.getInputStream().read(), "the socket goes on blocking");
+            }
+        }
+    }
+
+    @Test
+    void theNumberOfLoopsComesFromTheSystemProperty() {
+        assertEquals(Runtime.getRuntime().availableProcessors(), EventLoops.count(null));
+        assertEquals(0, EventLoops.count("0"));
+        assertEquals(3, EventLoops.count(" 3 "));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> EventLoops.count("many"));
+        assertTrue(e.getMessage().contains(EventLoops.PROPERTY), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> EventLoops.count("-1"));
+    }
+
+    private Conduit adopt(EventLoops.Placement place) {
+        try {
+            return place.adopt(server.accept());
+        } catch (IOException e) {
+            throw new RuntimeException(e);
+        }
+    }
+
+    /** Runs {@code action} on a loop's virtual thread and returns its result. */
+    private <T> T onLoop(Function<EventLoops.Placement, T> action) throws Exception {
+        EventLoops.Placement place = loops.place();
+        CompletableFuture<T> result = new CompletableFuture<>();
+        place.start("test", () -> {
+            try {
+                result.complete(action.apply(place));
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        });
+        return result.get(10, TimeUnit.SECONDS);
+    }
+
+    private static byte[] readAll(Socket socket, int length) {
+        try {
+            byte[] all = new byte[length];
+            InputStream in = socket.getInputStream();
+            int off = 0;
+            while (off < length) {
+                int n = in.read(all, off, length - off);
+                if (n < 0) {
+                    throw new IOException("ended after " + off + " bytes");
+                }
+                off += n;
+            }
+            return all;
+        } catch (IOException e) {
+            throw new RuntimeException(e);
+        }
+    }
+}
