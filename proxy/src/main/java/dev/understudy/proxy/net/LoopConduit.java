@@ -18,9 +18,10 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * A non-blocking socket served by an {@link EventLoop}, read and written through blocking streams.
  *
- * <p>Reading: the loop reads what arrives into this conduit's buffer as soon as the socket is
- * readable and unparks the thread waiting in {@link InputStream#read}; an empty buffer makes that
- * thread park, with no system call. The buffer holds at most {@link #MAX_BUFFERED} bytes: beyond,
+ * <p>Reading: the loop reads what arrives as soon as the socket is readable, straight into the
+ * array of the thread waiting in {@link InputStream#read} (what does not fit, or arrives while
+ * nobody waits, goes to this conduit's buffer), and unparks that thread; a read that finds nothing
+ * parks, with no system call. The buffer holds at most {@link #MAX_BUFFERED} bytes: beyond,
  * the loop stops reading the socket (TCP pushes back on the sender) until the reader has taken half.
  * Writing: straight to the socket; when it takes only part, the writer parks until the loop sees
  * the socket writable again.
@@ -48,6 +49,12 @@ final class LoopConduit implements Conduit {
     private IOException failure;
     private boolean readPaused;
     private Thread reader;
+    /** The waiting reader's array, filled by the loop directly when the buffer is empty. */
+    private byte[] target;
+    private int targetOff;
+    private int targetLen;
+    /** Bytes the loop put in the reader's array, not yet returned by its read. */
+    private int delivered;
     private SelectionKey key;
 
     private volatile Thread writer;
@@ -134,12 +141,21 @@ final class LoopConduit implements Conduit {
                 failure = e;
                 key.interestOps(0);
                 n = 0;
+                unpark(writer); // it would wait for OP_WRITE forever
             }
             if (n < 0) {
                 eof = true;
                 key.interestOps(key.interestOps() & ~SelectionKey.OP_READ);
             } else if (n > 0) {
-                append(scratch.flip());
+                scratch.flip();
+                if (target != null && end == start) {
+                    delivered = Math.min(n, targetLen);
+                    scratch.get(target, targetOff, delivered);
+                    target = null;
+                }
+                if (scratch.hasRemaining()) {
+                    append(scratch);
+                }
             }
             waiting = reader;
         } catch (RuntimeException cancelled) {
@@ -190,6 +206,11 @@ final class LoopConduit implements Conduit {
         lock.lock();
         try {
             while (true) {
+                if (delivered > 0) {
+                    int n = delivered;
+                    delivered = 0;
+                    return n;
+                }
                 if (end > start) {
                     return take(b, off, len);
                 }
@@ -202,21 +223,25 @@ final class LoopConduit implements Conduit {
                 if (closed) {
                     throw new SocketException("Socket closed");
                 }
+                long left = deadline == 0 ? 0 : deadline - System.nanoTime();
+                if (deadline != 0 && left <= 0) {
+                    throw new SocketTimeoutException("Read timed out");
+                }
                 reader = Thread.currentThread();
+                target = b;
+                targetOff = off;
+                targetLen = len;
                 lock.unlock();
                 try {
                     if (deadline == 0) {
                         LockSupport.park(this);
                     } else {
-                        long left = deadline - System.nanoTime();
-                        if (left <= 0) {
-                            throw new SocketTimeoutException("Read timed out");
-                        }
                         LockSupport.parkNanos(this, left);
                     }
                 } finally {
                     lock.lock();
                     reader = null;
+                    target = null;
                 }
             }
         } finally {
