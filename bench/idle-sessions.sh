@@ -39,14 +39,15 @@ printf 'SELECT 1;\n' >"$BENCH_WORK/warm.sql"
 # Clients connected to port $1 (established TCP connections whose local port is $1).
 established() { ss -Htn state established "( sport = :$1 )" | wc -l; }
 
-# Server connections process $1 holds to PostgreSQL, and how many of those are idle there.
+# Server connections process $1 holds to PostgreSQL's database $BENCH_DB for its clients, and how
+# many of those are idle there (Understudy's health checks log in to database postgres: not counted).
 backends() {
   local ports
   ports=$(ss -Htnp state established "( dport = :$BENCH_PG_PORT )" | awk -v p="pid=$1," 'index($0, p) {
     n = split($3, a, ":"); printf "%s%s", (c++ ? "," : ""), a[n] }')
   if [ -z "$ports" ]; then echo "0 0"; return; fi
   bench_psql_admin -At -c "SELECT count(*) || ' ' || count(*) FILTER (WHERE state = 'idle')
-    FROM pg_stat_activity WHERE client_port IN ($ports)"
+    FROM pg_stat_activity WHERE client_port IN ($ports) AND datname = '$BENCH_DB'"
 }
 
 # Full GC, then the Java heap in use, in KiB.
