@@ -243,6 +243,7 @@ final class LoopConduit implements Conduit {
                     reader = null;
                     target = null;
                 }
+                closeIfInterrupted();
             }
         } finally {
             lock.unlock();
@@ -304,6 +305,15 @@ final class LoopConduit implements Conduit {
                 Thread.yield(); // not registered yet: it will be in a moment
             }
             writer = null;
+            closeIfInterrupted();
+        }
+    }
+
+    /** As the JDK's sockets do: a thread interrupted while it waits closes the socket (and stays interrupted). */
+    private void closeIfInterrupted() throws SocketException {
+        if (Thread.currentThread().isInterrupted()) {
+            close();
+            throw new SocketException("Closed by interrupt");
         }
     }
 

@@ -145,6 +145,29 @@ class EventLoopsTest {
     }
 
     @Test
+    void anInterruptedReaderClosesTheSocketAsTheJdksDo() throws Exception {
+        try (Socket client = new Socket()) {
+            client.connect(server.getLocalAddress());
+            EventLoops.Placement place = loops.place();
+            Conduit conduit = place.adopt(server.accept());
+            CompletableFuture<Exception> outcome = new CompletableFuture<>();
+            Thread reader = place.start("reader", () -> {
+                try {
+                    conduit.input().read();
+                    outcome.complete(null);
+                } catch (IOException e) {
+                    outcome.complete(e);
+                }
+            });
+            Thread.sleep(100); // the reader parks
+            reader.interrupt();
+            assertInstanceOf(SocketException.class, outcome.get(10, TimeUnit.SECONDS));
+            client.setSoTimeout(10_000);
+            assertEquals(-1, client.getInputStream().read(), "the socket was closed");
+        }
+    }
+
+    @Test
     void theRemoteClosingIsEndOfStream() throws Exception {
         try (Socket client = new Socket()) {
             client.connect(server.getLocalAddress());
