@@ -123,48 +123,44 @@ class EventLoopsTest {
     @Test
     void closingFromAnotherThreadWakesTheReaderAndTheRemoteSeesTheEnd() throws Exception {
         try (Socket client = new Socket()) {
-            client.connect(server.getLocalAddress());
-            EventLoops.Placement place = loops.place();
-            Conduit conduit = place.adopt(server.accept());
-            CompletableFuture<Exception> outcome = new CompletableFuture<>();
-            place.start("reader", () -> {
-                try {
-                    conduit.input().read();
-                    outcome.complete(null);
-                } catch (IOException e) {
-                    outcome.complete(e);
-                }
-            });
-            Thread.sleep(100); // the reader parks
-            conduit.close();
-            assertInstanceOf(SocketException.class, outcome.get(10, TimeUnit.SECONDS));
+            ParkedReader r = parkedReader(client);
+            r.conduit().close();
+            assertInstanceOf(SocketException.class, r.outcome().get(10, TimeUnit.SECONDS));
             client.setSoTimeout(10_000);
             assertEquals(-1, client.getInputStream().read(), "the remote end reads end-of-stream");
-            assertThrows(SocketException.class, () -> conduit.output().write(1));
+            assertThrows(SocketException.class, () -> r.conduit().output().write(1));
         }
     }
 
     @Test
     void anInterruptedReaderClosesTheSocketAsTheJdksDo() throws Exception {
         try (Socket client = new Socket()) {
-            client.connect(server.getLocalAddress());
-            EventLoops.Placement place = loops.place();
-            Conduit conduit = place.adopt(server.accept());
-            CompletableFuture<Exception> outcome = new CompletableFuture<>();
-            Thread reader = place.start("reader", () -> {
-                try {
-                    conduit.input().read();
-                    outcome.complete(null);
-                } catch (IOException e) {
-                    outcome.complete(e);
-                }
-            });
-            Thread.sleep(100); // the reader parks
-            reader.interrupt();
-            assertInstanceOf(SocketException.class, outcome.get(10, TimeUnit.SECONDS));
+            ParkedReader r = parkedReader(client);
+            r.thread().interrupt();
+            assertInstanceOf(SocketException.class, r.outcome().get(10, TimeUnit.SECONDS));
             client.setSoTimeout(10_000);
             assertEquals(-1, client.getInputStream().read(), "the socket was closed");
         }
+    }
+
+    /** A loop thread waiting in a read of the server end of {@code client}'s connection; outcome: what its read threw. */
+    private record ParkedReader(Conduit conduit, Thread thread, CompletableFuture<Exception> outcome) {}
+
+    private ParkedReader parkedReader(Socket client) throws Exception {
+        client.connect(server.getLocalAddress());
+        EventLoops.Placement place = loops.place();
+        Conduit conduit = place.adopt(server.accept());
+        CompletableFuture<Exception> outcome = new CompletableFuture<>();
+        Thread reader = place.start("reader", () -> {
+            try {
+                conduit.input().read();
+                outcome.complete(null);
+            } catch (IOException e) {
+                outcome.complete(e);
+            }
+        });
+        Thread.sleep(100); // the reader parks
+        return new ParkedReader(conduit, reader, outcome);
     }
 
     @Test
