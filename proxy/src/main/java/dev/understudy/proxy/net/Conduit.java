@@ -7,7 +7,6 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketAddress;
-import java.net.StandardSocketOptions;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 
@@ -50,18 +49,10 @@ public sealed interface Conduit extends Closeable permits JdkConduit, LoopCondui
         SocketChannel channel = SocketChannel.open();
         try {
             channel.socket().connect(address, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
-            configure(channel);
-            EventLoop loop = EventLoops.current();
-            return loop == null ? new JdkConduit(channel.socket()) : new LoopConduit(loop, channel);
+            return EventLoops.conduit(EventLoops.current(), channel);
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
         }
-    }
-
-    /** The options of every proxy socket: no Nagle delay, TCP keepalive. */
-    static void configure(SocketChannel channel) throws IOException {
-        channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-        channel.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
     }
 }

@@ -15,8 +15,8 @@ import org.slf4j.LoggerFactory;
  * One platform thread that both polls sockets and runs the virtual threads of the sessions placed
  * on it: it is their scheduler. A session's thread still reads and writes as if its sockets were
  * blocking ({@link LoopConduit}); what changes is who waits. The loop reads whatever arrives on a
- * ready socket into that socket's buffer and unparks the thread waiting for it, which then runs on
- * this same OS thread. A message relayed through the proxy thus costs one {@code epoll_wait} (shared
+ * ready socket (into the waiting reader's array, else the socket's buffer) and unparks the thread
+ * waiting for it, which then runs on this same OS thread. A message relayed through the proxy thus costs one {@code epoll_wait} (shared
  * by every socket ready at once), one {@code read} and one {@code write}, and no OS thread wake-up:
  * with the JDK's own scheduler each blocked read also costs a failed read, an {@code epoll_ctl} and
  * two thread wake-ups (its poller thread, then a carrier), which on a small machine is most of a
@@ -30,8 +30,10 @@ final class EventLoop implements Executor {
     private static final Logger log = LoggerFactory.getLogger(EventLoop.class);
     /** Continuations run between two polls at most, so sockets are not starved by busy threads. */
     private static final int TASKS_PER_POLL = 1024;
-    /** Largest read into a socket's buffer at once. */
+    /** Largest read from a socket at once. */
     static final int READ_CHUNK = 64 * 1024;
+    /** After close, how long the loop still serves the sockets left on it (sessions ending). */
+    private static final long CLOSE_GRACE_NANOS = 10_000_000_000L;
 
     private final Selector selector;
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
@@ -40,8 +42,6 @@ final class EventLoop implements Executor {
     private final Thread thread;
     private final Thread.Builder.OfVirtual virtualThreads;
     private volatile boolean closed;
-    /** After close, how long the loop still serves the sockets left on it (sessions ending). */
-    private static final long CLOSE_GRACE_NANOS = 10_000_000_000L;
 
     EventLoop(String name, VirtualThreadFactory factory) throws IOException {
         this.selector = Selector.open();

@@ -1,6 +1,7 @@
 package dev.understudy.proxy.net;
 
 import java.io.IOException;
+import java.net.StandardSocketOptions;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -37,11 +38,12 @@ public final class EventLoops implements AutoCloseable {
             log.info("sessions on the JDK's virtual-thread scheduler ({}=0)", PROPERTY);
             return new EventLoops(new EventLoop[0]);
         }
-        String[] why = new String[1];
-        VirtualThreadFactory factory = VirtualThreadFactory.available(why);
-        if (factory == null) {
+        VirtualThreadFactory factory;
+        try {
+            factory = VirtualThreadFactory.open();
+        } catch (UnsupportedOperationException e) {
             log.info("sessions on the JDK's virtual-thread scheduler: event loops need"
-                    + " --add-opens java.base/java.lang=ALL-UNNAMED ({})", why[0]);
+                    + " --add-opens java.base/java.lang=ALL-UNNAMED ({})", e.getMessage());
             return new EventLoops(new EventLoop[0]);
         }
         EventLoop[] loops = new EventLoop[count];
@@ -88,8 +90,7 @@ public final class EventLoops implements AutoCloseable {
 
         /** An accepted socket (in blocking mode), served by this place's loop if it has one. */
         public Conduit adopt(SocketChannel channel) throws IOException {
-            Conduit.configure(channel);
-            return loop == null ? new JdkConduit(channel.socket()) : new LoopConduit(loop, channel);
+            return conduit(loop, channel);
         }
 
         /**
@@ -110,6 +111,16 @@ public final class EventLoops implements AutoCloseable {
     /** The loop of the calling thread, or null. */
     static EventLoop current() {
         return CURRENT.get();
+    }
+
+    /**
+     * A connected socket (blocking mode) with the proxy's options (no Nagle delay, TCP keepalive),
+     * served by {@code loop}, or the JDK's blocking socket when {@code loop} is null.
+     */
+    static Conduit conduit(EventLoop loop, SocketChannel channel) throws IOException {
+        channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        channel.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+        return loop == null ? new JdkConduit(channel.socket()) : new LoopConduit(loop, channel);
     }
 
     @Override

@@ -110,16 +110,13 @@ final class LoopConduit implements Conduit {
     }
 
     void failed(IOException e) {
-        Thread waiting;
         lock.lock();
         try {
             failure = failure == null ? e : failure;
-            waiting = reader;
         } finally {
             lock.unlock();
         }
-        unpark(waiting);
-        unpark(writer);
+        wakeReaderAndWriter();
     }
 
     /** The socket is readable: read what it has into the buffer (as much as fits) and wake the reader. */
@@ -372,6 +369,14 @@ final class LoopConduit implements Conduit {
             // nothing left to do
         }
         loop.execute(() -> { }); // wake the loop: the next poll lets the socket go
+        wakeReaderAndWriter();
+    }
+
+    /**
+     * Wakes whoever waits to read or write, after a change they must see (closed, failed). The
+     * reader is read under the lock: it checks those flags under the lock before it parks.
+     */
+    private void wakeReaderAndWriter() {
         Thread waiting;
         lock.lock();
         try {

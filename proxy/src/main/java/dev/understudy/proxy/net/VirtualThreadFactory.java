@@ -10,7 +10,7 @@ import java.util.concurrent.Executor;
  * it has a constructor of its virtual thread builder that takes the scheduler, used by its own
  * tests, reachable when {@code java.base/java.lang} is opened to us ({@code Add-Opens} in the
  * jar's manifest, {@code --add-opens java.base/java.lang=ALL-UNNAMED} otherwise). Without it,
- * {@link #available()} is null and sessions run on the JDK's default scheduler.
+ * {@link #open()} refuses and sessions run on the JDK's default scheduler.
  */
 final class VirtualThreadFactory {
 
@@ -20,8 +20,12 @@ final class VirtualThreadFactory {
         this.constructor = constructor;
     }
 
-    /** The factory, or null with the reason in {@code why[0]} when this JDK does not let us. */
-    static VirtualThreadFactory available(String[] why) {
+    /**
+     * The factory.
+     *
+     * @throws UnsupportedOperationException saying why, when this JDK does not let us
+     */
+    static VirtualThreadFactory open() {
         try {
             Class<?> builder = Class.forName("java.lang.ThreadBuilders$VirtualThreadBuilder");
             MethodHandles.Lookup lookup = MethodHandles.privateLookupIn(builder, MethodHandles.lookup());
@@ -30,8 +34,7 @@ final class VirtualThreadFactory {
             factory.builder(Runnable::run); // fails here if the JDK refuses custom schedulers
             return factory;
         } catch (ReflectiveOperationException | RuntimeException e) {
-            why[0] = e.toString();
-            return null;
+            throw new UnsupportedOperationException(e.toString(), e);
         }
     }
 

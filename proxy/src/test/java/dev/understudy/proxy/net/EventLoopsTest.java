@@ -62,9 +62,8 @@ class EventLoopsTest {
         byte[] data = new byte[5 * 1024 * 1024 + 17]; // past the 1 MiB read-ahead: the loop must pause and resume
         new Random(42).nextBytes(data);
         try (Socket client = new Socket()) {
-            client.connect(server.getLocalAddress());
             EventLoops.Placement place = loops.place();
-            Conduit conduit = place.adopt(server.accept());
+            Conduit conduit = accept(client, place);
             // echo on the loop
             CompletableFuture<Void> echo = new CompletableFuture<>();
             place.start("echo", () -> {
@@ -93,9 +92,8 @@ class EventLoopsTest {
     @Test
     void aReadTimesOutThenReadsWhatCameLater() throws Exception {
         try (Socket client = new Socket()) {
-            client.connect(server.getLocalAddress());
             EventLoops.Placement place = loops.place();
-            Conduit conduit = place.adopt(server.accept());
+            Conduit conduit = accept(client, place);
             CompletableFuture<String> outcome = new CompletableFuture<>();
             place.start("reader", () -> {
                 try {
@@ -147,9 +145,8 @@ class EventLoopsTest {
     private record ParkedReader(Conduit conduit, Thread thread, CompletableFuture<Exception> outcome) {}
 
     private ParkedReader parkedReader(Socket client) throws Exception {
-        client.connect(server.getLocalAddress());
         EventLoops.Placement place = loops.place();
-        Conduit conduit = place.adopt(server.accept());
+        Conduit conduit = accept(client, place);
         CompletableFuture<Exception> outcome = new CompletableFuture<>();
         Thread reader = place.start("reader", () -> {
             try {
@@ -166,8 +163,7 @@ class EventLoopsTest {
     @Test
     void theRemoteClosingIsEndOfStream() throws Exception {
         try (Socket client = new Socket()) {
-            client.connect(server.getLocalAddress());
-            Conduit conduit = onLoop(place -> adopt(place));
+            Conduit conduit = accept(client, loops.place()); // read below by this (non-loop) thread
             client.getOutputStream().write(new byte[] {1, 2});
             client.close();
             InputStream in = conduit.input();
@@ -181,9 +177,8 @@ class EventLoopsTest {
     @Test
     void aHandOverKeepsTheBytesReadAhead() throws Exception {
         try (Socket client = new Socket()) {
-            client.connect(server.getLocalAddress());
             EventLoops.Placement place = loops.place();
-            Conduit conduit = place.adopt(server.accept());
+            Conduit conduit = accept(client, place);
             client.getOutputStream().write(new byte[] {1, 2, 3});
             CompletableFuture<Conduit.Handover> handed = new CompletableFuture<>();
             place.start("handover", () -> {
@@ -215,12 +210,10 @@ class EventLoopsTest {
         assertThrows(IllegalArgumentException.class, () -> EventLoops.count("-1"));
     }
 
-    private Conduit adopt(EventLoops.Placement place) {
-        try {
-            return place.adopt(server.accept());
-        } catch (IOException e) {
-            throw new RuntimeException(e);
-        }
+    /** Connects {@code client} to the test's server and adopts the server's end at {@code place}. */
+    private Conduit accept(Socket client, EventLoops.Placement place) throws IOException {
+        client.connect(server.getLocalAddress());
+        return place.adopt(server.accept());
     }
 
     /** Runs {@code action} on a loop's virtual thread and returns its result. */
