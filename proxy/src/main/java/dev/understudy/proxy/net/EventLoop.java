@@ -8,6 +8,7 @@ import java.nio.channels.Selector;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +39,7 @@ final class EventLoop implements Executor {
     private final Selector selector;
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean sleeping = new AtomicBoolean();
+    private final LongAdder wakeups = new LongAdder();
     private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_CHUNK);
     private final Thread thread;
     private final Thread.Builder.OfVirtual virtualThreads;
@@ -62,9 +64,18 @@ final class EventLoop implements Executor {
     @Override
     public void execute(Runnable task) {
         tasks.add(task);
-        if (sleeping.get() && sleeping.compareAndSet(true, false)) {
+        // The loop itself hands in tasks while it is still inside its select (a ready socket
+        // unparks its reader): it runs them right after, so waking it would only cost an eventfd
+        // write, its read and one more epoll_wait.
+        if (Thread.currentThread() != thread && sleeping.get() && sleeping.compareAndSet(true, false)) {
+            wakeups.increment();
             selector.wakeup();
         }
+    }
+
+    /** How many times another thread woke this loop from its select, so far. */
+    long wakeups() {
+        return wakeups.sum();
     }
 
     /** Registers {@code conduit}'s channel for reading (on the loop thread). */

@@ -75,6 +75,15 @@ public final class EventLoops implements AutoCloseable {
         return loops.length > 0;
     }
 
+    /** How many times other threads woke the loops from their selects, so far (all loops). */
+    long wakeups() {
+        long sum = 0;
+        for (EventLoop loop : loops) {
+            sum += loop.wakeups();
+        }
+        return sum;
+    }
+
     /** Where the next session goes: the next loop in turn, or the JDK's scheduler when there are none. */
     public Placement place() {
         return new Placement(loops.length == 0 ? null : loops[Math.floorMod(next.getAndIncrement(), loops.length)]);

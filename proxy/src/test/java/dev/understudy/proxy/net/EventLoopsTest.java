@@ -90,6 +90,36 @@ class EventLoopsTest {
     }
 
     @Test
+    void dataArrivingForAThreadOnTheLoopCostsNoWakeUp() throws Exception {
+        try (Socket client = new Socket()) {
+            EventLoops.Placement place = loops.place();
+            Conduit conduit = accept(client, place);
+            place.start("echo", () -> {
+                try (conduit) {
+                    int b;
+                    while ((b = conduit.input().read()) >= 0) {
+                        conduit.output().write(b);
+                    }
+                } catch (IOException e) {
+                    // the client went away
+                }
+            });
+            InputStream in = client.getInputStream();
+            OutputStream out = client.getOutputStream();
+            out.write(0);
+            assertEquals(0, in.read()); // the echo runs and waits on the loop
+            long before = loops.wakeups();
+            for (int i = 1; i <= 200; i++) {
+                out.write(i);
+                assertEquals(i, in.read());
+            }
+            // the loop reads each byte in its select and unparks the echo itself: a wake-up of its
+            // own selector would be an eventfd write and read and one more epoll_wait per message
+            assertEquals(0, loops.wakeups() - before, "selector wake-ups during 200 round trips");
+        }
+    }
+
+    @Test
     void aReadTimesOutThenReadsWhatCameLater() throws Exception {
         try (Socket client = new Socket()) {
             EventLoops.Placement place = loops.place();
