@@ -46,11 +46,11 @@ public final class CdcBenchmark {
                 singles, multis, MULTI_ROWS, rate, seconds);
         try (PgServer master = PgServer.start("bench-master"); PgServer u = PgServer.start("bench-understudy");
              PgServer n = PgServer.start("bench-native")) {
-            for (String prefix : List.of("u", "n")) {
-                for (String kind : List.of("single", "multi", "paced")) {
+            for (String prefix : List.of("u", "n", "uw", "nw")) {
+                for (String kind : prefix.endsWith("w") ? List.of("single", "multi") : List.of("single", "multi", "paced")) {
                     String columns = "id bigint PRIMARY KEY, payload text NOT NULL, written timestamptz NOT NULL";
                     exec(master, "CREATE TABLE " + prefix + "_" + kind + " (" + columns + ")");
-                    exec(prefix.equals("u") ? u : n, "CREATE TABLE " + prefix + "_" + kind + " (" + columns
+                    exec(prefix.startsWith("u") ? u : n, "CREATE TABLE " + prefix + "_" + kind + " (" + columns
                             + ", applied timestamptz NOT NULL DEFAULT clock_timestamp())");
                 }
             }
@@ -116,11 +116,21 @@ public final class CdcBenchmark {
         long start = MasterSetup.prepare(config); // the slot: the backlog waits in it
         // the replica's tables carry an extra column (when each row arrived), so it is not seeded:
         // it is given the position its (empty) tables stand at, as a seed would record it
-        try (Connection c = replica.connect(); PreparedStatement ps = c.prepareStatement(AppliedPosition.SEEDED)) {
+        try (Connection m = master.connect(); Connection c = replica.connect();
+             PreparedStatement ps = c.prepareStatement(AppliedPosition.SEEDED)) {
             AppliedPosition.create(c);
             ps.setString(1, config.slot());
             ps.setLong(2, start);
+            ps.setString(3, MasterSchema.column(m, AppliedPosition.SYSTEM_ID).getFirst()); // the stream's origin
             ps.executeUpdate();
+        }
+        // warm-up: the same backlog through a capture of its own first, so that the measured one
+        // meets compiled code (a node streams for days; native replication has no JIT to warm)
+        backlog(master, "uw", singles, multis);
+        try (Capture warm = new Capture(config)) {
+            warm.start();
+            await(replica, "uw_single", singles);
+            await(replica, "uw_multi", (long) multis * MULTI_ROWS);
         }
         backlog(master, "u", singles, multis);
         Capture capture = new Capture(config);
@@ -135,10 +145,17 @@ public final class CdcBenchmark {
 
     private static Result nativeReplication(PgServer master, PgServer replica, int singles, int multis, int rate, int seconds)
             throws Exception {
-        exec(master, "CREATE PUBLICATION native_pub FOR TABLE n_single, n_multi, n_paced");
+        exec(master, "CREATE PUBLICATION native_pub FOR TABLE n_single, n_multi, n_paced, nw_single, nw_multi");
         exec(replica, "CREATE SUBSCRIPTION native_sub CONNECTION 'host=127.0.0.1 port=" + master.port
                 + " dbname=postgres user=postgres password=postgres' PUBLICATION native_pub"
                 + " WITH (copy_data = false, enabled = false)");
+        // the same warm-up as Understudy's: one backlog through the subscription first
+        backlog(master, "nw", singles, multis);
+        exec(replica, "ALTER SUBSCRIPTION native_sub ENABLE");
+        await(replica, "nw_single", singles);
+        await(replica, "nw_multi", (long) multis * MULTI_ROWS);
+        exec(replica, "ALTER SUBSCRIPTION native_sub DISABLE");
+        awaitNoApplyWorker(replica); // else it would read part of the next backlog as it is written
         backlog(master, "n", singles, multis);
         exec(replica, "ALTER SUBSCRIPTION native_sub ENABLE");
         try {
@@ -222,6 +239,21 @@ public final class CdcBenchmark {
         }
         double took = (System.nanoTime() - start) / 1e9;
         System.out.printf("  %s: %d transactions written in %.1f s (%.0f/s)%n", table, total, took, total / took);
+    }
+
+    private static void awaitNoApplyWorker(PgServer replica) throws Exception {
+        try (Connection c = replica.connect(); Statement s = c.createStatement()) {
+            for (int i = 0; i < 3000; i++) {
+                try (ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_subscription WHERE pid IS NOT NULL")) {
+                    rs.next();
+                    if (rs.getLong(1) == 0) {
+                        return;
+                    }
+                }
+                Thread.sleep(10);
+            }
+        }
+        throw new IllegalStateException("the subscription's apply worker did not stop within 30 s");
     }
 
     private static void await(PgServer replica, String table, long rows) throws Exception {
