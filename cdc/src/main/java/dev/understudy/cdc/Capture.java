@@ -42,6 +42,8 @@ public final class Capture implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Capture.class);
     private static final String TOPIC_PREFIX = "understudy";
     private static final Duration RESTART_DELAY = Duration.ofSeconds(1);
+    /** How long a stopping capture asks its engine to stop before it gives up on it (and says so). */
+    private static final Duration ENGINE_STOP_TIMEOUT = Duration.ofSeconds(20);
     /** The most records kept to mark processed; beyond it the list is thinned (see {@link #thin}). */
     private static final int MAX_PENDING = 8_192;
 
@@ -180,16 +182,14 @@ public final class Capture implements AutoCloseable {
                         break;
                     }
                 }
-                closeQuietly(e);
-                stopped.await(30, TimeUnit.SECONDS);
-                runner.join(Duration.ofSeconds(5));
+                stopEngine(e, stopped, runner);
                 if (error.get() != null && state.get() == State.STARTED) {
                     log.warn("change capture stopped: {}; starting again in {} ms", error.get().getMessage(),
                             RESTART_DELAY.toMillis());
                     Thread.sleep(RESTART_DELAY);
                 }
             } catch (InterruptedException ie) {
-                closeQuietly(e);
+                stopEngine(e, stopped, runner);
                 return;
             }
         }
@@ -263,6 +263,41 @@ public final class Capture implements AutoCloseable {
             try {
                 supervisor.join(Duration.ofSeconds(30));
             } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Closes {@code e} and waits until it has stopped. An engine asked to close while it is still
+     * starting its task can go on starting and then stream for good, holding the master's slot (a
+     * capture closed within a second of its start did: a new leader's capture could not take the
+     * slot), so it is asked again until its completion callback has run.
+     */
+    private static void stopEngine(DebeziumEngine<?> e, CountDownLatch stopped, Thread runner) {
+        boolean interrupted = Thread.interrupted(); // kept for the caller, after the engine is gone
+        long deadline = System.nanoTime() + ENGINE_STOP_TIMEOUT.toNanos();
+        try {
+            do {
+                closeQuietly(e);
+                try {
+                    if (stopped.await(200, TimeUnit.MILLISECONDS)) {
+                        break;
+                    }
+                } catch (InterruptedException ie) {
+                    interrupted = true;
+                }
+            } while (System.nanoTime() < deadline);
+            try {
+                runner.join(Duration.ofSeconds(5));
+            } catch (InterruptedException ie) {
+                interrupted = true;
+            }
+            if (stopped.getCount() > 0) {
+                log.warn("the capture engine did not stop within {} s of being asked to", ENGINE_STOP_TIMEOUT.toSeconds());
+            }
+        } finally {
+            if (interrupted) {
                 Thread.currentThread().interrupt();
             }
         }

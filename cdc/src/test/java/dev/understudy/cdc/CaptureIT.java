@@ -119,6 +119,46 @@ class CaptureIT {
     }
 
     @Test
+    void aCaptureClosedWhileItsEngineStartsLetsTheSlotGo() throws Exception {
+        // its own slot and publication, no replica: only the engine's life is looked at
+        CdcConfig closing = new CdcConfig("127.0.0.1", master.port, "postgres", "postgres", "postgres", "closing",
+                "closing", Duration.ofMillis(100), 1L << 30, List.of());
+        try {
+            // closed at several moments of the engine's start (which takes 1-3 s): an engine asked to
+            // stop too early used to start anyway and stream for good, holding the slot
+            for (int delayMs : new int[] {0, 100, 200, 300, 500, 800, 1200, 2000}) {
+                Capture capture = new Capture(closing);
+                capture.start();
+                Thread.sleep(delayMs);
+                capture.close();
+                long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+                while (slotActive("closing") && System.nanoTime() < deadline) {
+                    Thread.sleep(100);
+                }
+                assertTrue(!slotActive("closing"), "closed " + delayMs + " ms after its start, the capture's engine still holds the slot");
+            }
+        } finally {
+            // an engine left running would hold the slot: end its walsender, then drop what the test made
+            exec(master, "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = 'closing' AND active");
+            for (int i = 0; i < 100 && slotActive("closing"); i++) {
+                Thread.sleep(100);
+            }
+            exec(master, "SELECT pg_drop_replication_slot('closing') FROM pg_replication_slots WHERE slot_name = 'closing'");
+            exec(master, "DROP PUBLICATION IF EXISTS closing");
+        }
+    }
+
+    private static boolean slotActive(String slot) throws SQLException {
+        try (Connection c = master.connect();
+             PreparedStatement ps = c.prepareStatement("SELECT active FROM pg_replication_slots WHERE slot_name = ?")) {
+            ps.setString(1, slot);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getBoolean(1);
+            }
+        }
+    }
+
+    @Test
     void replicasEqualTheMasterAfterARandomWorkloadARestartAndAReplicaOutage() throws Exception {
         long seed = System.nanoTime();
         System.out.println("CaptureIT seed " + seed);
