@@ -311,13 +311,13 @@ public final class CdcBenchmark {
         System.out.printf(Locale.ROOT, "%-44s %12.1f %12.1f %8.2f%n", what, understudy, nativeLr, ratio);
     }
 
-    private static void exec(PgServer server, String sql) throws SQLException {
+    static void exec(PgServer server, String sql) throws SQLException {
         try (Connection c = server.connect()) {
             exec(c, sql);
         }
     }
 
-    private static void exec(Connection c, String sql) throws SQLException {
+    static void exec(Connection c, String sql) throws SQLException {
         try (Statement s = c.createStatement()) {
             s.execute(sql);
         }

@@ -1,13 +1,13 @@
 package dev.understudy.cdc;
 
+import static dev.understudy.cdc.CdcBenchmark.exec;
+
+import io.debezium.embedded.Connect;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
 import io.debezium.engine.format.ChangeEventFormat;
-import io.debezium.embedded.Connect;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -93,18 +93,6 @@ public final class DebeziumCeiling {
         } finally {
             runner.shutdownNow();
             runner.awaitTermination(30, TimeUnit.SECONDS);
-        }
-    }
-
-    private static void exec(PgServer server, String sql) throws SQLException {
-        try (Connection c = server.connect()) {
-            exec(c, sql);
-        }
-    }
-
-    private static void exec(Connection c, String sql) throws SQLException {
-        try (Statement s = c.createStatement()) {
-            s.execute(sql);
         }
     }
 }
