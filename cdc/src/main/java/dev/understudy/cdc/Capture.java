@@ -189,7 +189,9 @@ public final class Capture implements AutoCloseable {
                     Thread.sleep(RESTART_DELAY);
                 }
             } catch (InterruptedException ie) {
-                stopEngine(e, stopped, runner);
+                // the capture is closing: it need not wait for the engine (a failover would), only be
+                // sure the engine ends, which another thread sees to
+                Thread.ofPlatform().name("cdc-engine-stop").daemon().start(() -> stopEngine(e, stopped, runner));
                 return;
             }
         }
@@ -272,7 +274,8 @@ public final class Capture implements AutoCloseable {
      * Closes {@code e} and waits until it has stopped. An engine asked to close while it is still
      * starting its task can go on starting and then stream for good, holding the master's slot (a
      * capture closed within a second of its start did: a new leader's capture could not take the
-     * slot), so it is asked again until its completion callback has run.
+     * slot), so it is asked again until its completion callback has run. A caller that was
+     * interrupted is still interrupted afterwards.
      */
     private static void stopEngine(DebeziumEngine<?> e, CountDownLatch stopped, Thread runner) {
         boolean interrupted = Thread.interrupted(); // kept for the caller, after the engine is gone
