@@ -44,6 +44,8 @@ public final class Capture implements AutoCloseable {
     private static final Duration RESTART_DELAY = Duration.ofSeconds(1);
     /** How long a stopping capture asks its engine to stop before it gives up on it (and says so). */
     private static final Duration ENGINE_STOP_TIMEOUT = Duration.ofSeconds(20);
+    /** How long {@link #close} waits for the engine to stop before it leaves that to a thread of its own. */
+    private static final Duration ENGINE_STOP_WAIT = Duration.ofSeconds(2);
     /** The most records kept to mark processed; beyond it the list is thinned (see {@link #thin}). */
     private static final int MAX_PENDING = 8_192;
 
@@ -182,16 +184,19 @@ public final class Capture implements AutoCloseable {
                         break;
                     }
                 }
-                stopEngine(e, stopped, runner);
+                stopEngineOrWarn(e, stopped, runner);
                 if (error.get() != null && state.get() == State.STARTED) {
                     log.warn("change capture stopped: {}; starting again in {} ms", error.get().getMessage(),
                             RESTART_DELAY.toMillis());
                     Thread.sleep(RESTART_DELAY);
                 }
             } catch (InterruptedException ie) {
-                // the capture is closing: it need not wait for the engine (a failover would), only be
-                // sure the engine ends, which another thread sees to
-                Thread.ofPlatform().name("cdc-engine-stop").daemon().start(() -> stopEngine(e, stopped, runner));
+                // the capture is closing: the engine normally stops at once (and a new engine in this
+                // JVM then finds its metrics' names free); one that takes longer must not hold up a
+                // failover's drain, so another thread sees it end
+                if (!stopEngine(e, stopped, runner, ENGINE_STOP_WAIT)) {
+                    Thread.ofPlatform().name("cdc-engine-stop").daemon().start(() -> stopEngineOrWarn(e, stopped, runner));
+                }
                 return;
             }
         }
@@ -271,15 +276,16 @@ public final class Capture implements AutoCloseable {
     }
 
     /**
-     * Closes {@code e} and waits until it has stopped. An engine asked to close while it is still
-     * starting its task can go on starting and then stream for good, holding the master's slot (a
-     * capture closed within a second of its start did: a new leader's capture could not take the
-     * slot), so it is asked again until its completion callback has run. A caller that was
-     * interrupted is still interrupted afterwards.
+     * Closes {@code e} and waits until it has stopped, at most {@code limit}; returns whether it
+     * did. An engine asked to close while it is still starting its task can go on starting and then
+     * stream for good, holding the master's slot (a capture closed within a second of its start
+     * did: a new leader's capture could not take the slot, and a new engine in the same JVM waited
+     * a minute for its metrics' names), so it is asked again until its completion callback has run.
+     * A caller that was interrupted is still interrupted afterwards.
      */
-    private static void stopEngine(DebeziumEngine<?> e, CountDownLatch stopped, Thread runner) {
+    private static boolean stopEngine(DebeziumEngine<?> e, CountDownLatch stopped, Thread runner, Duration limit) {
         boolean interrupted = Thread.interrupted(); // kept for the caller, after the engine is gone
-        long deadline = System.nanoTime() + ENGINE_STOP_TIMEOUT.toNanos();
+        long deadline = System.nanoTime() + limit.toNanos();
         try {
             do {
                 closeQuietly(e);
@@ -291,18 +297,25 @@ public final class Capture implements AutoCloseable {
                     interrupted = true;
                 }
             } while (System.nanoTime() < deadline);
+            if (stopped.getCount() > 0) {
+                return false;
+            }
             try {
                 runner.join(Duration.ofSeconds(5));
             } catch (InterruptedException ie) {
                 interrupted = true;
             }
-            if (stopped.getCount() > 0) {
-                log.warn("the capture engine did not stop within {} s of being asked to", ENGINE_STOP_TIMEOUT.toSeconds());
-            }
+            return true;
         } finally {
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    private static void stopEngineOrWarn(DebeziumEngine<?> e, CountDownLatch stopped, Thread runner) {
+        if (!stopEngine(e, stopped, runner, ENGINE_STOP_TIMEOUT)) {
+            log.warn("the capture engine did not stop within {} s of being asked to", ENGINE_STOP_TIMEOUT.toSeconds());
         }
     }
 
