@@ -137,6 +137,21 @@ class CaptureIT {
                 }
                 assertTrue(!slotActive("closing"), "closed " + delayMs + " ms after its start, the capture's engine still holds the slot");
             }
+            // and one that really streamed (so the cases above are not passing on an engine that never
+            // takes the slot): closed once the slot is active
+            Capture capture = new Capture(closing);
+            capture.start();
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (!slotActive("closing") && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertTrue(slotActive("closing"), "the capture's engine never took the slot");
+            capture.close();
+            deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+            while (slotActive("closing") && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertTrue(!slotActive("closing"), "closed while streaming, the capture's engine still holds the slot");
         } finally {
             // an engine left running would hold the slot: end its walsender, then drop what the test made
             exec(master, "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = 'closing' AND active");

@@ -176,7 +176,7 @@ public final class CdcBenchmark {
     }
 
     /** Writes the backlog while nothing consumes it (synchronous_commit off: only its speed changes). */
-    private static void backlog(PgServer master, String prefix, int singles, int multis) throws SQLException {
+    static void backlog(PgServer master, String prefix, int singles, int multis) throws SQLException {
         try (Connection c = master.connect()) {
             exec(c, "SET synchronous_commit = off");
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + prefix + "_single VALUES (?, ?, clock_timestamp())")) {

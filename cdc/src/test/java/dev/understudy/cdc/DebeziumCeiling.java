@@ -1,13 +1,12 @@
 package dev.understudy.cdc;
 
+import static dev.understudy.cdc.CdcBenchmark.backlog;
 import static dev.understudy.cdc.CdcBenchmark.exec;
 
 import io.debezium.embedded.Connect;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
 import io.debezium.engine.format.ChangeEventFormat;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -33,7 +32,10 @@ public final class DebeziumCeiling {
     public static void main(String[] args) throws Exception {
         int singles = args.length > 0 ? Integer.parseInt(args[0]) : 40_000;
         try (PgServer master = PgServer.start("ceiling-master")) {
-            exec(master, "CREATE TABLE single (id bigint PRIMARY KEY, payload text NOT NULL, written timestamptz NOT NULL)");
+            // CdcBenchmark's tables (its backlog writes the 10-row one too, empty here)
+            for (String kind : List.of("single", "multi")) {
+                exec(master, "CREATE TABLE c_" + kind + " (id bigint PRIMARY KEY, payload text NOT NULL, written timestamptz NOT NULL)");
+            }
             // a slot of its own for each run, made before the backlog: each run reads all of it
             boolean[] metadata = {true, false, true, false};
             CdcConfig[] configs = new CdcConfig[metadata.length];
@@ -42,16 +44,7 @@ public final class DebeziumCeiling {
                         "ceiling", Duration.ofMillis(100), 1L << 30, List.of());
                 MasterSetup.prepare(configs[i]);
             }
-            try (Connection c = master.connect()) {
-                exec(c, "SET synchronous_commit = off");
-                try (PreparedStatement ps = c.prepareStatement("INSERT INTO single VALUES (?, ?, clock_timestamp())")) {
-                    for (int i = 0; i < singles; i++) {
-                        ps.setLong(1, i);
-                        ps.setString(2, "payload " + i);
-                        ps.executeUpdate();
-                    }
-                }
-            }
+            backlog(master, "c", singles, 0);
             System.out.printf("Debezium alone, a backlog of %d single-row transactions, a consumer that counts:%n", singles);
             for (int i = 0; i < metadata.length; i++) {
                 Properties p = DebeziumSettings.of(configs[i], "ceiling");
@@ -72,7 +65,7 @@ public final class DebeziumCeiling {
         DebeziumEngine.ChangeConsumer<RecordChangeEvent<SourceRecord>> counter = (records, committer) -> {
             for (RecordChangeEvent<SourceRecord> r : records) {
                 SourceRecord s = r.record();
-                if (s.topic().endsWith(".single")) {
+                if (s.topic().endsWith(".c_single")) {
                     first.compareAndSet(0, System.nanoTime());
                     if (seen.incrementAndGet() == rows) {
                         last[0] = System.nanoTime();
