@@ -17,6 +17,7 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryNTimes;
 import org.apache.curator.test.TestingCluster;
+import org.apache.zookeeper.util.ServiceUtils;
 import org.apache.curator.test.TestingZooKeeperServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -36,6 +37,11 @@ class CoordinationIT {
 
     @BeforeEach
     void start() throws Exception {
+        // A server whose election port was taken meanwhile (curator-test picks free ports, which
+        // an outgoing connection may take before ZooKeeper binds them) would give up after 3 tries
+        // and end the test JVM (ServiceUtils.requestSystemExit): keep trying, never exit.
+        System.setProperty("zookeeper.electionPortBindRetry", "0");
+        ServiceUtils.setSystemExitProcedure(ServiceUtils.LOG_ONLY);
         zk = new TestingCluster(3);
         zk.start();
     }

@@ -25,6 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.curator.test.FailedServerStartException;
 import org.apache.curator.test.TestingCluster;
+import org.apache.zookeeper.util.ServiceUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -72,6 +73,11 @@ final class FailoverCluster implements AutoCloseable {
      * again with new ones.
      */
     private static TestingCluster zookeeper() throws Exception {
+        // A server whose election port was taken meanwhile (curator-test picks free ports, which
+        // an outgoing connection may take before ZooKeeper binds them) gives up after 3 tries and
+        // ends the whole test JVM (ServiceUtils.requestSystemExit): keep trying, never exit.
+        System.setProperty("zookeeper.electionPortBindRetry", "0");
+        ServiceUtils.setSystemExitProcedure(ServiceUtils.LOG_ONLY);
         for (int attempt = 1; ; attempt++) {
             TestingCluster zk = new TestingCluster(3);
             try {
