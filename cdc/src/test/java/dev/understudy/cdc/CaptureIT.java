@@ -1,6 +1,7 @@
 package dev.understudy.cdc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -135,7 +136,7 @@ class CaptureIT {
                 while (slotActive("closing") && System.nanoTime() < deadline) {
                     Thread.sleep(100);
                 }
-                assertTrue(!slotActive("closing"), "closed " + delayMs + " ms after its start, the capture's engine still holds the slot");
+                assertFalse(slotActive("closing"), "closed " + delayMs + " ms after its start, the capture's engine still holds the slot");
             }
             // and one that really streamed (so the cases above are not passing on an engine that never
             // takes the slot): closed once the slot is active
@@ -151,7 +152,7 @@ class CaptureIT {
             while (slotActive("closing") && System.nanoTime() < deadline) {
                 Thread.sleep(100);
             }
-            assertTrue(!slotActive("closing"), "closed while streaming, the capture's engine still holds the slot");
+            assertFalse(slotActive("closing"), "closed while streaming, the capture's engine still holds the slot");
         } finally {
             // an engine left running would hold the slot: end its walsender, then drop what the test made
             exec(master, "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = 'closing' AND active");

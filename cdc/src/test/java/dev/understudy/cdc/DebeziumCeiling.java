@@ -61,14 +61,14 @@ public final class DebeziumCeiling {
         AtomicLong seen = new AtomicLong();
         AtomicLong first = new AtomicLong();
         CountDownLatch done = new CountDownLatch(1);
-        long[] last = new long[1];
+        AtomicLong last = new AtomicLong();
         DebeziumEngine.ChangeConsumer<RecordChangeEvent<SourceRecord>> counter = (records, committer) -> {
             for (RecordChangeEvent<SourceRecord> r : records) {
                 SourceRecord s = r.record();
                 if (s.topic().endsWith(".c_single")) {
                     first.compareAndSet(0, System.nanoTime());
                     if (seen.incrementAndGet() == rows) {
-                        last[0] = System.nanoTime();
+                        last.set(System.nanoTime());
                         done.countDown();
                     }
                 }
@@ -82,7 +82,7 @@ public final class DebeziumCeiling {
             if (!done.await(10, TimeUnit.MINUTES)) {
                 throw new IllegalStateException("only " + seen.get() + " of " + rows + " rows in 10 minutes");
             }
-            return (last[0] - first.get()) / 1e9;
+            return (last.get() - first.get()) / 1e9;
         } finally {
             runner.shutdownNow();
             runner.awaitTermination(30, TimeUnit.SECONDS);
