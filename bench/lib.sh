@@ -300,10 +300,18 @@ users:
   - name: $BENCH_CLIENT_USER
     password: $BENCH_CLIENT_PASSWORD
 EOF
-  "$jdk/bin/java" "$@" -jar "$jar" --config "$config" >"$BENCH_WORK/understudy.log" 2>&1 &
+  # In a session of its own, as a service manager would start it and as pgbouncer (-d) and
+  # PostgreSQL (pg_ctl) start themselves: with the kernel's autogroup scheduling (on by default),
+  # a process started from this shell shares one scheduling group, and so one share of the CPU,
+  # with the pgbench runs the shell starts (docs/benchmarks.md, "Set-up"). This shell has no job
+  # control, so the background child is no process group leader and setsid execs java in place:
+  # $! is the JVM's pid, which the check below makes sure of.
+  setsid "$jdk/bin/java" "$@" -jar "$jar" --config "$config" >"$BENCH_WORK/understudy.log" 2>&1 &
   BENCH_UNDERSTUDY_PID=$!
   BENCH_PIDS=("$BENCH_UNDERSTUDY_PID" "${BENCH_PIDS[@]}")
   bench_wait_port "$port" 60 || { tail -20 "$BENCH_WORK/understudy.log" >&2; bench_die "Understudy did not start"; }
+  [ "$(cat "/proc/$BENCH_UNDERSTUDY_PID/comm" 2>/dev/null)" = java ] \
+    || bench_die "Understudy's pid $BENCH_UNDERSTUDY_PID is not the JVM (setsid forked?)"
   bench_log "Understudy on $("$jdk/bin/java" -version 2>&1 | head -1), port $port, pid $BENCH_UNDERSTUDY_PID"
   printf -v "$port_var" '%s' "$port"
 }
