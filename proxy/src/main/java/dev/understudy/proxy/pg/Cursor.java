@@ -59,6 +59,15 @@ final class Cursor {
         return s;
     }
 
+    /** {@link #cstring()} when {@code decode}, else {@link #skipCstring()} and null. */
+    String cstring(boolean decode) throws ProxyException {
+        if (decode) {
+            return cstring();
+        }
+        skipCstring();
+        return null;
+    }
+
     /** Skips a NUL-terminated string without decoding it. */
     void skipCstring() throws ProxyException {
         while (pos < limit && buf[pos] != 0) {

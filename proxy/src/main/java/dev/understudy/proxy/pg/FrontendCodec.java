@@ -36,35 +36,51 @@ public final class FrontendCodec {
      * @throws ProxyException PROTOCOL_VIOLATION for an unknown type or a malformed body
      */
     public static FrontendMessage decode(byte type, byte[] buf, int body, int bodyLength) throws ProxyException {
+        return read(type, buf, body, bodyLength, true);
+    }
+
+    /**
+     * Checks a message as {@link #decode} does, without decoding its fields (no strings, no
+     * message object): for a session that relays messages without looking at them.
+     *
+     * @throws ProxyException PROTOCOL_VIOLATION for an unknown type or a malformed body
+     */
+    public static void check(byte type, byte[] buf, int body, int bodyLength) throws ProxyException {
+        read(type, buf, body, bodyLength, false);
+    }
+
+    /** The one grammar of both: with {@code keep} false, fields are only skipped and the result is null. */
+    private static FrontendMessage read(byte type, byte[] buf, int body, int bodyLength, boolean keep)
+            throws ProxyException {
         return switch (type) {
             case 'Q' -> { // Query
                 Cursor c = new Cursor(buf, body, bodyLength, "Query");
-                String sql = c.cstring();
+                String sql = c.cstring(keep);
                 c.end();
-                yield new Query(sql);
+                yield keep ? new Query(sql) : null;
             }
-            case 'P' -> parse(new Cursor(buf, body, bodyLength, "Parse"));
-            case 'B' -> bind(new Cursor(buf, body, bodyLength, "Bind"));
+            case 'P' -> parse(new Cursor(buf, body, bodyLength, "Parse"), keep);
+            case 'B' -> bind(new Cursor(buf, body, bodyLength, "Bind"), keep);
             case 'D' -> { // Describe
                 Cursor c = new Cursor(buf, body, bodyLength, "Describe");
                 char kind = portalOrStatement(c);
-                String name = c.cstring();
+                String name = c.cstring(keep);
                 c.end();
-                yield new Describe(kind, name);
+                yield keep ? new Describe(kind, name) : null;
             }
             case 'E' -> { // Execute
                 Cursor c = new Cursor(buf, body, bodyLength, "Execute");
-                String portal = c.cstring();
+                String portal = c.cstring(keep);
                 int maxRows = c.int32();
                 c.end();
-                yield new Execute(portal, maxRows);
+                yield keep ? new Execute(portal, maxRows) : null;
             }
             case 'C' -> { // Close
                 Cursor c = new Cursor(buf, body, bodyLength, "Close");
                 char kind = portalOrStatement(c);
-                String name = c.cstring();
+                String name = c.cstring(keep);
                 c.end();
-                yield new Close(kind, name);
+                yield keep ? new Close(kind, name) : null;
             }
             case 'S' -> empty(bodyLength, "Sync", SYNC);
             case 'H' -> empty(bodyLength, "Flush", FLUSH);
@@ -73,12 +89,12 @@ public final class FrontendCodec {
             case 'd' -> COPY_DATA; // CopyData: any payload
             case 'f' -> { // CopyFail
                 Cursor c = new Cursor(buf, body, bodyLength, "CopyFail");
-                String reason = c.cstring();
+                String reason = c.cstring(keep);
                 c.end();
-                yield new CopyFail(reason);
+                yield keep ? new CopyFail(reason) : null;
             }
-            case 'F' -> functionCall(new Cursor(buf, body, bodyLength, "FunctionCall"));
-            case 'p' -> new AuthResponse(new Cursor(buf, body, bodyLength, "PasswordMessage").rest());
+            case 'F' -> functionCall(new Cursor(buf, body, bodyLength, "FunctionCall"), keep);
+            case 'p' -> keep ? new AuthResponse(new Cursor(buf, body, bodyLength, "PasswordMessage").rest()) : null;
             default -> throw ProxyException.protocolViolation(
                     "invalid frontend message type " + printable(type));
         };
@@ -141,21 +157,21 @@ public final class FrontendCodec {
         return MessageBuilder.typed('X').build();
     }
 
-    private static Parse parse(Cursor c) throws ProxyException {
-        String statement = c.cstring();
-        String sql = c.cstring();
+    private static Parse parse(Cursor c, boolean keep) throws ProxyException {
+        String statement = c.cstring(keep);
+        String sql = c.cstring(keep);
         int types = c.int16();
         if (types < 0) {
             throw c.violation("negative parameter type count");
         }
         c.skip(types * 4);
         c.end();
-        return new Parse(statement, sql, types);
+        return keep ? new Parse(statement, sql, types) : null;
     }
 
-    private static Bind bind(Cursor c) throws ProxyException {
-        String portal = c.cstring();
-        String statement = c.cstring();
+    private static Bind bind(Cursor c, boolean keep) throws ProxyException {
+        String portal = c.cstring(keep);
+        String statement = c.cstring(keep);
         skipFormatsAndValues(c);
         int resultFormats = c.int16();
         if (resultFormats < 0) {
@@ -163,15 +179,15 @@ public final class FrontendCodec {
         }
         c.skip(resultFormats * 2);
         c.end();
-        return new Bind(portal, statement);
+        return keep ? new Bind(portal, statement) : null;
     }
 
-    private static FunctionCall functionCall(Cursor c) throws ProxyException {
+    private static FunctionCall functionCall(Cursor c, boolean keep) throws ProxyException {
         int oid = c.int32();
         skipFormatsAndValues(c);
         c.int16(); // result format
         c.end();
-        return new FunctionCall(oid);
+        return keep ? new FunctionCall(oid) : null;
     }
 
     /** The argument format codes, then the values (int32 length, -1 for NULL, then the bytes), of Bind and FunctionCall. */

@@ -16,7 +16,6 @@ import dev.understudy.proxy.pg.BackendMessage.ReadyForQuery;
 import dev.understudy.proxy.pg.FrameReader;
 import dev.understudy.proxy.pg.FrameRun;
 import dev.understudy.proxy.pg.FrontendCodec;
-import dev.understudy.proxy.pg.FrontendMessage;
 import dev.understudy.proxy.pg.PgErrors;
 import dev.understudy.proxy.pg.StartupPacket;
 import java.io.ByteArrayInputStream;
@@ -288,15 +287,15 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
                 log.debug("client closed the connection without Terminate");
                 return;
             }
-            FrontendMessage message = FrontendCodec.decode((byte) type, reader.buffer(), reader.bodyStart(), reader.bodyLength());
-            switch (message) {
-                case FrontendMessage.Terminate t -> {
+            // checked, not decoded: nothing here needs a message's fields
+            FrontendCodec.check((byte) type, reader.buffer(), reader.bodyStart(), reader.bodyLength());
+            switch (type) {
+                case 'X' -> { // Terminate
                     run.flush();
                     log.debug("client sent Terminate");
                     return;
                 }
-                case FrontendMessage.AuthResponse r ->
-                        throw ProxyException.protocolViolation("unexpected password message outside authentication");
+                case 'p' -> throw ProxyException.protocolViolation("unexpected password message outside authentication");
                 default -> run.add();
             }
         }

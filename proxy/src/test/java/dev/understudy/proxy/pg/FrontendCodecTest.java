@@ -55,39 +55,32 @@ class FrontendCodecTest {
 
     @Test
     void anUnknownTypeIsAProtocolViolation() {
-        ProxyException e = assertThrows(ProxyException.class, () -> decodeAll(MessageBuilder.typed('Y').build()));
-        assertEquals(ProxyException.Kind.PROTOCOL_VIOLATION, e.kind());
+        assertViolation(MessageBuilder.typed('Y').build());
     }
 
     @Test
     void aQueryWithoutTerminatorIsAProtocolViolation() {
-        byte[] frame = MessageBuilder.typed('Q').bytes("SELECT 1".getBytes()).build();
-        ProxyException e = assertThrows(ProxyException.class, () -> decodeAll(frame));
-        assertEquals(ProxyException.Kind.PROTOCOL_VIOLATION, e.kind());
+        assertViolation(MessageBuilder.typed('Q').bytes("SELECT 1".getBytes()).build());
     }
 
     @Test
     void trailingBytesAfterAQueryAreAProtocolViolation() {
-        byte[] frame = MessageBuilder.typed('Q').cstring("SELECT 1").int8(7).build();
-        assertThrows(ProxyException.class, () -> decodeAll(frame));
+        assertViolation(MessageBuilder.typed('Q').cstring("SELECT 1").int8(7).build());
     }
 
     @Test
     void aBindParameterLongerThanTheFrameIsAProtocolViolation() {
-        byte[] frame = MessageBuilder.typed('B').cstring("").cstring("").int16(0).int16(1).int32(100).int16(0).build();
-        assertThrows(ProxyException.class, () -> decodeAll(frame));
+        assertViolation(MessageBuilder.typed('B').cstring("").cstring("").int16(0).int16(1).int32(100).int16(0).build());
     }
 
     @Test
     void aSyncWithABodyIsAProtocolViolation() {
-        byte[] frame = MessageBuilder.typed('S').int8(0).build();
-        assertThrows(ProxyException.class, () -> decodeAll(frame));
+        assertViolation(MessageBuilder.typed('S').int8(0).build());
     }
 
     @Test
     void aDescribeOfAnUnknownKindIsAProtocolViolation() {
-        byte[] frame = MessageBuilder.typed('D').int8('X').cstring("").build();
-        assertThrows(ProxyException.class, () -> decodeAll(frame));
+        assertViolation(MessageBuilder.typed('D').int8('X').cstring("").build());
     }
 
     @Test
@@ -98,6 +91,22 @@ class FrontendCodecTest {
     }
 
     @Test
+    void checkAcceptsWhatDecodeAccepts() throws Exception {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        b.write(HexFormat.of().parseHex(PGJDBC_EXTENDED));
+        b.write(FrontendCodec.query("SELECT 1; SELECT 2"));
+        b.write(MessageBuilder.typed('C').int8('P').cstring("C_3").build());
+        b.write(MessageBuilder.typed('B').cstring("P_1").cstring("S_2").int16(1).int16(1)
+                .int16(2).int32(-1).int32(4).int32(42).int16(1).int16(1).build());
+        b.write(MessageBuilder.typed('F').int32(1598).int16(0).int16(1).int32(2).bytes("hi".getBytes()).int16(0).build());
+        b.write(MessageBuilder.typed('f').cstring("client gave up").build());
+        b.write(FrontendCodec.terminate());
+        byte[] bytes = b.toByteArray();
+        assertEquals(11, decodeAll(bytes).size());
+        assertEquals(11, checkAll(bytes));
+    }
+
+    @Test
     void saslInitialResponseCarriesMechanismAndData() throws Exception {
         byte[] frame = FrontendCodec.saslInitialResponse("SCRAM-SHA-256", "n,,n=,r=abc".getBytes());
         FrontendMessage m = decodeAll(frame).get(0);
@@ -105,6 +114,27 @@ class FrontendCodecTest {
         FrontendCodec.SaslInitialResponse sasl = FrontendCodec.decodeSaslInitialResponse(r.payload());
         assertEquals("SCRAM-SHA-256", sasl.mechanism());
         assertEquals("n,,n=,r=abc", new String(sasl.data()));
+    }
+
+    /** Both {@link FrontendCodec#decode} and {@link FrontendCodec#check} reject {@code frame} as a protocol violation. */
+    private static void assertViolation(byte[] frame) {
+        ProxyException decoded = assertThrows(ProxyException.class, () -> decodeAll(frame));
+        assertEquals(ProxyException.Kind.PROTOCOL_VIOLATION, decoded.kind());
+        ProxyException checked = assertThrows(ProxyException.class, () -> checkAll(frame));
+        assertEquals(ProxyException.Kind.PROTOCOL_VIOLATION, checked.kind());
+        assertEquals(decoded.getMessage(), checked.getMessage());
+    }
+
+    /** How many messages {@link FrontendCodec#check} accepts in {@code bytes}. */
+    private static int checkAll(byte[] bytes) throws Exception {
+        FrameReader r = new FrameReader(new ByteArrayInputStream(bytes), 16, 16, 1 << 20);
+        int n = 0;
+        int type;
+        while ((type = r.next()) >= 0) {
+            FrontendCodec.check((byte) type, r.buffer(), r.bodyStart(), r.bodyLength());
+            n++;
+        }
+        return n;
     }
 
     static List<FrontendMessage> decodeAll(byte[] bytes) throws Exception {
