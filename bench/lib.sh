@@ -281,6 +281,7 @@ auth:
 backend:
   user: $BENCH_DB_USER
   password: $BENCH_DB_PASSWORD
+  pool_size: 32 # as pgbouncer's default_pool_size here (the most clients of any run)
 nodes:
   - name: pg1
     host: $BENCH_HOST

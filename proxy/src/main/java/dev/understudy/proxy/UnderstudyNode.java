@@ -4,6 +4,7 @@ import dev.understudy.election.ConfigReloads;
 import dev.understudy.election.EmbeddedZooKeeper;
 import dev.understudy.proxy.admin.ClusterAdmin;
 import dev.understudy.proxy.backend.BackendConnection;
+import dev.understudy.proxy.backend.BackendPool;
 import dev.understudy.proxy.cluster.CurrentTopology;
 import dev.understudy.proxy.cluster.DatabaseNode;
 import dev.understudy.proxy.cluster.HealthMonitor;
@@ -103,13 +104,14 @@ public final class UnderstudyNode implements AutoCloseable {
             nodes.subscribe(synchronous);
         }
         Started started = new Started(); // closed here on failure, by the node's close otherwise
+        started.pool = new BackendPool(config.backendPool().size(), config.backendPool().idleTimeout());
         SessionRegistry registry = new SessionRegistry(config.maxConnections());
         SessionEnvironment env = new SessionEnvironment(settings::get, config.maxMessageBytes(),
                 AUTHENTICATION_TIMEOUT, tls, registry, topology,
                 new ClassificationCache(CLASSIFICATION_CACHE),
                 new FunctionCatalog(database -> readFunctions(topology.get().master(), database)),
                 synchronous == null ? CommitGate.NONE : synchronous, config.adminDatabase(),
-                new ClusterAdmin(() -> started.coordinator, nodes, registry));
+                new ClusterAdmin(() -> started.coordinator, nodes, registry), started.pool);
         started.synchronous = synchronous;
         try {
             String connect = config.zookeeperConnect();
@@ -170,6 +172,7 @@ public final class UnderstudyNode implements AutoCloseable {
         NodeMetrics metrics;
         MetricsServer metricsServer;
         PgServer pg;
+        BackendPool pool;
         volatile Coordinator coordinator; // read by admin statements on session threads
         SynchronousCommits synchronous;
 
@@ -177,6 +180,9 @@ public final class UnderstudyNode implements AutoCloseable {
         public void close() {
             if (pg != null) {
                 pg.close();
+            }
+            if (pool != null) {
+                pool.close();
             }
             if (metricsServer != null) {
                 metricsServer.close();

@@ -263,6 +263,20 @@ public final class BackendConnection implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether nothing arrived on this idle connection and the database has not closed it, as far
+     * as the proxy can tell without a round trip; false when its socket cannot tell (not on an
+     * event loop).
+     */
+    boolean quietAndOpen() {
+        return !reader.hasBufferedBytes() && conduit.quietAndOpen();
+    }
+
+    /** The event loop of the calling thread (what a pooled connection must match), or null. */
+    static Object currentLoop() {
+        return Conduit.currentLoop();
+    }
+
     /** Sends Terminate (best effort) and closes. */
     public void terminate() {
         try {

@@ -97,12 +97,26 @@ public final class BackendRelay implements Runnable {
      */
     public static final class Exchange {
         private final CompletableFuture<ErrorResponse> outcome = new CompletableFuture<>();
+        private final boolean last;
         private int readyForQuery;
         private ErrorResponse error;
 
         /** An exchange of {@code queries} Query messages, or extended messages with as many Syncs. */
         public Exchange(int queries) {
+            this(queries, false);
+        }
+
+        private Exchange(int queries, boolean last) {
             this.readyForQuery = queries;
+            this.last = last;
+        }
+
+        /**
+         * An exchange after which the relay stops reading, without reporting the connection
+         * closed: the connection outlives the relay (it goes back to a {@link BackendPool}).
+         */
+        public static Exchange last(int queries) {
+            return new Exchange(queries, true);
         }
 
         /** The first error the exchange got, or null when it succeeded; waits at most {@code timeout}. */
@@ -162,7 +176,9 @@ public final class BackendRelay implements Runnable {
                 }
                 Exchange e = exchange;
                 if (e != null) {
-                    exchanged(e, type, reader);
+                    if (exchanged(e, type, reader) && e.last) {
+                        return; // the connection is handed back, idle, with nothing more to read
+                    }
                     continue;
                 }
                 if (!answering) {
@@ -267,12 +283,15 @@ public final class BackendRelay implements Runnable {
         }
     }
 
-    private void exchanged(Exchange e, int type, FrameReader reader) throws ProxyException {
+    /** Takes one frame of the exchange's answers; true when that was its last ReadyForQuery. */
+    private boolean exchanged(Exchange e, int type, FrameReader reader) throws ProxyException {
         if (type == 'E' && e.error == null) {
             e.error = (ErrorResponse) BackendCodec.decode((byte) type, reader.buffer(), reader.bodyStart(), reader.bodyLength());
         } else if (type == 'Z' && --e.readyForQuery == 0) {
             exchange = null;
             e.outcome.complete(e.error);
+            return true;
         }
+        return false;
     }
 }

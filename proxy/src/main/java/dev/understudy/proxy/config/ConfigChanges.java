@@ -32,6 +32,7 @@ public record ConfigChanges(List<String> reloadable, List<String> needRestart) {
             new Part("backend.user", false, ProxyConfig::backendUser),
             new Part("backend.password", false, ProxyConfig::backendPassword),
             new Part("backend.connect_timeout_ms", false, ProxyConfig::backendConnectTimeout),
+            new Part("backend.pool_size, backend.pool_idle_timeout_ms", false, ProxyConfig::backendPool),
             new Part("health", false, ProxyConfig::health),
             new Part("zookeeper.connect", false, ProxyConfig::zookeeperConnect),
             new Part("zookeeper.embedded_port", false, ProxyConfig::zookeeperEmbeddedPort),

@@ -32,6 +32,8 @@ public final class ConfigDoc {
               user: understudy
               password: change-me
               connect_timeout_ms: 5000
+              pool_size: 20
+              pool_idle_timeout_ms: 600000
             health:
               interval_ms: 300
               timeout_ms: 1000

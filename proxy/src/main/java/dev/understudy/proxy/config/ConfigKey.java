@@ -50,6 +50,16 @@ public enum ConfigKey {
             Trait.SECRET),
     BACKEND_CONNECT_TIMEOUT_MS("backend.connect_timeout_ms", "5000", Parsers.millis(),
             "How long to wait for a TCP connection to a node, in milliseconds."),
+    BACKEND_POOL_SIZE("backend.pool_size", "20", Parsers.intBetween(0, 100_000),
+            "Session pooling, as pgbouncer's `pool_mode = session`: how many idle connections to the master the"
+                    + " proxy keeps for later client sessions, per node, database and startup parameters. A session"
+                    + " that ends with Terminate, its connection idle outside a transaction, leaves the connection"
+                    + " here after `DISCARD ALL`; the next session that would log in the same way takes it instead."
+                    + " Only sessions that relay to the master alone (no replica reads) take part. 0: every session"
+                    + " opens its own connection and closes it at the end."),
+    BACKEND_POOL_IDLE_TIMEOUT_MS("backend.pool_idle_timeout_ms", "600000", Parsers.millis(),
+            "How long a pooled connection may stay unused before the proxy closes it (when the pool is next"
+                    + " used), in milliseconds, as pgbouncer's `server_idle_timeout`."),
 
     HEALTH_INTERVAL_MS("health.interval_ms", "300", Parsers.millis(10),
             "How often the proxy checks each node (connect once, then one query per check that also reads the"

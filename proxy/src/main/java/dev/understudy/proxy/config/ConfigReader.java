@@ -79,6 +79,8 @@ final class ConfigReader {
                 (String) values.get(ConfigKey.BACKEND_USER),
                 (Secret) values.get(ConfigKey.BACKEND_PASSWORD),
                 (Duration) values.get(ConfigKey.BACKEND_CONNECT_TIMEOUT_MS),
+                new PoolConfig((Integer) values.get(ConfigKey.BACKEND_POOL_SIZE),
+                        (Duration) values.get(ConfigKey.BACKEND_POOL_IDLE_TIMEOUT_MS)),
                 new HealthConfig((Duration) values.get(ConfigKey.HEALTH_INTERVAL_MS),
                         (Duration) values.get(ConfigKey.HEALTH_TIMEOUT_MS),
                         (Integer) values.get(ConfigKey.HEALTH_FAILURE_THRESHOLD),

@@ -31,6 +31,7 @@ public record ProxyConfig(
         String backendUser,
         Secret backendPassword,
         Duration backendConnectTimeout,
+        PoolConfig backendPool,
         HealthConfig health,
         String zookeeperConnect,
         int zookeeperEmbeddedPort,
@@ -55,6 +56,7 @@ public record ProxyConfig(
         Objects.requireNonNull(backendUser, "backendUser");
         Objects.requireNonNull(backendPassword, "backendPassword");
         Objects.requireNonNull(backendConnectTimeout, "backendConnectTimeout");
+        Objects.requireNonNull(backendPool, "backendPool");
         Objects.requireNonNull(health, "health");
         Objects.requireNonNull(zookeeperConnect, "zookeeperConnect");
         Objects.requireNonNull(routing, "routing");
@@ -122,6 +124,8 @@ public record ProxyConfig(
         put(out, ConfigKey.BACKEND_USER, backendUser);
         put(out, ConfigKey.BACKEND_PASSWORD, backendPassword.reveal());
         put(out, ConfigKey.BACKEND_CONNECT_TIMEOUT_MS, backendConnectTimeout.toMillis());
+        put(out, ConfigKey.BACKEND_POOL_SIZE, backendPool.size());
+        put(out, ConfigKey.BACKEND_POOL_IDLE_TIMEOUT_MS, backendPool.idleTimeout().toMillis());
         put(out, ConfigKey.HEALTH_INTERVAL_MS, health.interval().toMillis());
         put(out, ConfigKey.HEALTH_TIMEOUT_MS, health.timeout().toMillis());
         put(out, ConfigKey.HEALTH_FAILURE_THRESHOLD, health.failureThreshold());

@@ -33,6 +33,17 @@ public sealed interface Conduit extends Closeable permits JdkConduit, LoopCondui
      */
     Handover handOver() throws IOException;
 
+    /**
+     * Whether no byte is waiting to be read and the peer has not closed the connection, as far as
+     * is known without reading: for a connection kept idle. False when this socket cannot tell.
+     */
+    boolean quietAndOpen();
+
+    /** The event loop the calling thread runs on (its sockets' loop), or null; only to compare. */
+    static Object currentLoop() {
+        return EventLoops.current();
+    }
+
     /** Closes the socket; a thread waiting in a read or write gets an exception. Never throws. */
     @Override
     void close();

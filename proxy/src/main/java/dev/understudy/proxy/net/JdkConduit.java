@@ -35,6 +35,12 @@ public final class JdkConduit implements Conduit {
         socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
     }
 
+    /** A blocking socket cannot tell without a read: never kept idle. */
+    @Override
+    public boolean quietAndOpen() {
+        return false;
+    }
+
     @Override
     public SocketAddress remoteAddress() {
         return socket.getRemoteSocketAddress();

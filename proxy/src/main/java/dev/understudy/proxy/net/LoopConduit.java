@@ -323,6 +323,16 @@ final class LoopConduit implements Conduit {
     }
 
     @Override
+    public boolean quietAndOpen() {
+        lock.lock();
+        try {
+            return end == start && !eof && failure == null && !closed && key != null && key.isValid();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
     public Handover handOver() throws IOException {
         SelectionKey k;
         while (true) { // the registration may still be queued on the loop: let it run first

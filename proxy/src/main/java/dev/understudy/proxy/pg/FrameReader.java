@@ -72,6 +72,11 @@ public final class FrameReader {
         return buf[start];
     }
 
+    /** Whether any byte after the current frame is buffered (read, not yet returned by {@link #next}). */
+    public boolean hasBufferedBytes() {
+        return limit > (frameStart >= 0 ? frameStart + 1 + frameLength : start);
+    }
+
     /** Whether the frame after the current one is already buffered whole (no read needed). */
     public boolean hasBufferedFrame() {
         int from = frameStart >= 0 ? frameStart + 1 + frameLength : start;

@@ -3,6 +3,7 @@ package dev.understudy.proxy.session;
 import dev.understudy.proxy.ProxyException;
 import dev.understudy.proxy.ProxyException.Kind;
 import dev.understudy.proxy.backend.BackendConnection;
+import dev.understudy.proxy.backend.BackendPool;
 import dev.understudy.proxy.backend.BackendRefusedException;
 import dev.understudy.proxy.backend.BackendRelay;
 import dev.understudy.proxy.cluster.DatabaseNode;
@@ -51,6 +52,9 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
     private static final int CLIENT_BUFFER = 4 * 1024;
     private static final int CLIENT_BULK_BUFFER = 64 * 1024;
     private static final Duration CANCEL_TIMEOUT = Duration.ofSeconds(5);
+    /** How long DISCARD ALL may take before a connection is closed instead of pooled. */
+    private static final Duration RESET_TIMEOUT = Duration.ofSeconds(5);
+    private static final byte[] RESET = FrontendCodec.query("DISCARD ALL");
     /** What the admin console reports as server_version: clients check it, and it is no database's. */
     private static final String ADMIN_SERVER_VERSION = "18.0 (Understudy admin console)";
 
@@ -65,6 +69,13 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
     private DatabaseNode masterNode;
     private Map<String, String> backendParameters;
     private volatile char transactionStatus = 'I';
+    /** Pass-through only: Query, Sync and FunctionCall messages relayed (each is answered by one ReadyForQuery). */
+    private int requests;
+    /** Pass-through only: ReadyForQuery messages relayed (relay thread). */
+    private volatile int answered;
+    /** Pass-through only: whether the database ever entered COPY FROM STDIN (which upsets the count). */
+    private volatile boolean copied;
+    private BackendConnection.Target masterTarget;
     private final Instant connectedAt = Instant.now();
     private volatile String user;
     private volatile String database;
@@ -251,8 +262,14 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
             InterruptedIOException {
         try {
             backend = env.topology().onMaster(System.nanoTime() + env.writeHold().toNanos(), node -> {
-                BackendConnection c = BackendConnection.open(node.target(), forward);
+                BackendConnection c = passThrough() ? env.pool().take(node.target(), forward) : null;
+                if (c == null) {
+                    c = BackendConnection.open(node.target(), forward);
+                } else {
+                    log.debug("reusing a pooled connection to {}", node.name());
+                }
                 masterNode = node;
+                masterTarget = node.target();
                 return c;
             });
         } catch (InterruptedException e) {
@@ -266,18 +283,24 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
      * session that starts while the cluster has no replica relays everything to the master for
      * its whole life, without looking at statements.
      */
+    /** Whether this session relays to the master alone (no routing of reads to replicas). */
+    private boolean passThrough() {
+        return !env.replicaReads() || env.topology().get().replicas().isEmpty();
+    }
+
     private void relay(FrameReader reader, String user) throws IOException, ProxyException {
         state = SessionState.ACTIVE;
-        if (env.replicaReads() && !env.topology().get().replicas().isEmpty()) {
+        if (!passThrough()) {
             router = new Router(env, client, id, backendParameters.get("database"), backendParameters, masterNode,
                     backend, env.consistencyOf(user));
             router.run(reader);
             return;
         }
         BackendConnection db = backend;
-        Thread.ofVirtual().name("relay-" + id).start(() -> {
+        BackendRelay downstream = new BackendRelay(db, client::send, this);
+        Thread relayThread = Thread.ofVirtual().name("relay-" + id).start(() -> {
             MDC.put("session", id);
-            new BackendRelay(db, client::send, this).run();
+            downstream.run();
         });
         FrameRun run = new FrameRun(reader, db::write);
         while (true) {
@@ -293,17 +316,63 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
                 case 'X' -> { // Terminate
                     run.flush();
                     log.debug("client sent Terminate");
+                    keepForNextSession(db, downstream, relayThread);
                     return;
                 }
                 case 'p' -> throw ProxyException.protocolViolation("unexpected password message outside authentication");
+                case 'Q', 'S', 'F' -> {
+                    requests++;
+                    run.add();
+                }
                 default -> run.add();
             }
+        }
+    }
+
+    /**
+     * After the client's Terminate: gives the database connection to the pool, reset with DISCARD
+     * ALL, when it is idle outside a transaction with every request answered; else it is closed
+     * as usual. Ends the session either way once it returns (the client side is closed).
+     */
+    private void keepForNextSession(BackendConnection db, BackendRelay downstream, Thread relayThread) {
+        BackendPool pool = env.pool();
+        if (!pool.enabled() || copied || transactionStatus != 'I' || answered != requests || closing.get()) {
+            return;
+        }
+        try {
+            BackendRelay.Exchange reset = BackendRelay.Exchange.last(1);
+            downstream.divert(reset);
+            db.write(RESET);
+            var error = reset.await(RESET_TIMEOUT);
+            if (error != null) {
+                log.debug("not pooling the connection: DISCARD ALL failed ({})", error.sqlState());
+                return;
+            }
+            if (!relayThread.join(RESET_TIMEOUT)) {
+                return;
+            }
+        } catch (IOException e) {
+            log.debug("not pooling the connection: {}", e.getMessage());
+            return;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        if (closing.compareAndSet(false, true)) { // else someone closed the session meanwhile, and the connection
+            pool.offer(masterTarget, backendParameters, db);
+            closeClient();
         }
     }
 
     @Override
     public void readyForQuery(BackendConnection from, char status, boolean error) {
         transactionStatus = status;
+        answered++;
+    }
+
+    @Override
+    public void copyIn(BackendConnection backend) {
+        copied = true;
     }
 
     @Override
@@ -374,6 +443,10 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
         } else if (db != null) {
             db.terminate();
         }
+        closeClient();
+    }
+
+    private void closeClient() {
         client.close();
         if (cancelKey != null) {
             env.registry().unregister(cancelKey.processId(), this);

@@ -1,6 +1,7 @@
 package dev.understudy.proxy.session;
 
 import dev.understudy.proxy.admin.AdminService;
+import dev.understudy.proxy.backend.BackendPool;
 import dev.understudy.proxy.cluster.CurrentTopology;
 import dev.understudy.proxy.config.AuthMethod;
 import dev.understudy.proxy.routing.ClassificationCache;
@@ -21,6 +22,7 @@ import javax.net.ssl.SSLSocketFactory;
  * @param commits what the commit of a transaction that wrote waits for before the client hears of it
  * @param adminDatabase the database name that opens the admin console instead of a database
  * @param admin what runs the admin console's statements
+ * @param pool idle master connections kept for later sessions that relay to the master alone
  */
 public record SessionEnvironment(
         Supplier<SessionSettings> settings,
@@ -33,7 +35,8 @@ public record SessionEnvironment(
         FunctionCatalog functions,
         CommitGate commits,
         String adminDatabase,
-        AdminService admin) {
+        AdminService admin,
+        BackendPool pool) {
 
     public Credentials credentials() {
         return settings.get().credentials();

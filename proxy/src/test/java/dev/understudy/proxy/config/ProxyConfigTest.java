@@ -45,6 +45,8 @@ class ProxyConfigTest {
                   user: understudy
                   password: secret
                   connect_timeout_ms: 1500
+                  pool_size: 7
+                  pool_idle_timeout_ms: 30000
                 health:
                   interval_ms: 200
                   timeout_ms: 800
@@ -91,6 +93,7 @@ class ProxyConfigTest {
 
         assertEquals(new ProxyConfig("prod", "", "0.0.0.0", 6543, 200, 1_048_576, "understudy", Optional.of(cert), Optional.of(key),
                 AuthMethod.SCRAM_SHA_256, "understudy", new Secret("secret"), Duration.ofMillis(1500),
+                new PoolConfig(7, Duration.ofMillis(30000)),
                 new HealthConfig(Duration.ofMillis(200), Duration.ofMillis(800), 5, "health"),
                 "zk1:2181,zk2:2181/understudy", 0, Duration.ofMillis(6000), FailoverConfig.defaults(),
                 new RoutingConfig(false, Balance.LEAST_OUTSTANDING, Consistency.EVENTUAL, Duration.ofMillis(2500)),
