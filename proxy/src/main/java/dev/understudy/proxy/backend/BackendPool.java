@@ -96,7 +96,8 @@ public final class BackendPool implements AutoCloseable {
 
     /**
      * Keeps {@code connection}, idle and reset, logged in with {@code parameters}; closes it
-     * instead when the pool is full or closed.
+     * instead when the pool is full or closed, or when it could not tell later whether the
+     * database closed it (a socket not on an event loop).
      */
     public void offer(BackendConnection.Target target, Map<String, String> parameters, BackendConnection connection) {
         List<BackendConnection> out = new ArrayList<>();
@@ -104,7 +105,7 @@ public final class BackendPool implements AutoCloseable {
             long now = System.nanoTime();
             expire(now, out);
             ArrayDeque<Idle> queue = idle.computeIfAbsent(new Key(target, Map.copyOf(parameters)), k -> new ArrayDeque<>());
-            if (closed || queue.size() >= size) {
+            if (closed || queue.size() >= size || !connection.quietAndOpen()) {
                 out.add(connection);
             } else {
                 queue.addLast(new Idle(connection, BackendConnection.currentLoop(), now));

@@ -283,11 +283,6 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
      * session that starts while the cluster has no replica relays everything to the master for
      * its whole life, without looking at statements.
      */
-    /** Whether this session relays to the master alone (no routing of reads to replicas). */
-    private boolean passThrough() {
-        return !env.replicaReads() || env.topology().get().replicas().isEmpty();
-    }
-
     private void relay(FrameReader reader, String user) throws IOException, ProxyException {
         state = SessionState.ACTIVE;
         if (!passThrough()) {
@@ -327,6 +322,11 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
                 default -> run.add();
             }
         }
+    }
+
+    /** Whether this session relays to the master alone (no routing of reads to replicas). */
+    private boolean passThrough() {
+        return !env.replicaReads() || env.topology().get().replicas().isEmpty();
     }
 
     /**
