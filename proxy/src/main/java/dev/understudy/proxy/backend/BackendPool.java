@@ -45,11 +45,6 @@ public final class BackendPool implements AutoCloseable {
         this.idleTimeoutNanos = idleTimeout.toNanos();
     }
 
-    /** A pool that keeps nothing. */
-    public static BackendPool none() {
-        return new BackendPool(0, Duration.ZERO);
-    }
-
     /** Whether connections are kept at all. */
     public boolean enabled() {
         return size > 0;
@@ -112,11 +107,6 @@ public final class BackendPool implements AutoCloseable {
             }
         }
         closeAll(out);
-    }
-
-    /** How many connections are kept now. */
-    public synchronized int idleCount() {
-        return idle.values().stream().mapToInt(ArrayDeque::size).sum();
     }
 
     /** Closes every kept connection; what is offered afterwards is closed at once. */
