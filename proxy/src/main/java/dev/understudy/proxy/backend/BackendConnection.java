@@ -6,6 +6,7 @@ import dev.understudy.proxy.auth.AuthException;
 import dev.understudy.proxy.auth.Md5Auth;
 import dev.understudy.proxy.auth.ScramClient;
 import dev.understudy.proxy.net.Conduit;
+import dev.understudy.proxy.net.SerialWriter;
 import dev.understudy.proxy.pg.BackendCodec;
 import dev.understudy.proxy.pg.BackendMessage;
 import dev.understudy.proxy.pg.BackendMessage.AuthenticationCleartextPassword;
@@ -40,7 +41,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.locks.ReentrantLock;
 import org.postgresql.PGProperty;
 
 /**
@@ -61,19 +61,17 @@ public final class BackendConnection implements AutoCloseable {
     private final String nodeName;
     private final InetSocketAddress address;
     private final Conduit conduit;
-    private final OutputStream out;
-    private final ReentrantLock writeLock = new ReentrantLock();
+    private final SerialWriter writer;
     private final List<ParameterStatus> parameters;
     private final BackendKeyData key;
     private final FrameReader reader;
 
     private BackendConnection(String nodeName, InetSocketAddress address, Conduit conduit,
-                              OutputStream out, FrameReader reader, List<ParameterStatus> parameters,
-                              BackendKeyData key) {
+                              FrameReader reader, List<ParameterStatus> parameters, BackendKeyData key) {
         this.nodeName = nodeName;
         this.address = address;
         this.conduit = conduit;
-        this.out = out;
+        this.writer = new SerialWriter(conduit);
         this.reader = reader;
         this.parameters = parameters;
         this.key = key;
@@ -145,7 +143,7 @@ public final class BackendConnection implements AutoCloseable {
                         + " sent no BackendKeyData");
             }
             socket.readTimeout(Duration.ZERO);
-            return new BackendConnection(target.nodeName(), address, socket, out, reader,
+            return new BackendConnection(target.nodeName(), address, socket, reader,
                     List.copyOf(login.parameters), login.key);
         } catch (IOException e) {
             closeQuietly(socket);
@@ -241,12 +239,17 @@ public final class BackendConnection implements AutoCloseable {
 
     /** Writes client bytes to the database. */
     public void write(byte[] buf, int off, int len) throws IOException {
-        writeLock.lock();
-        try {
-            out.write(buf, off, len);
-        } finally {
-            writeLock.unlock();
-        }
+        writer.write(buf, off, len);
+    }
+
+    /** Where the database's frames are written: for a {@link dev.understudy.proxy.net.Splice}. */
+    public SerialWriter writer() {
+        return writer;
+    }
+
+    /** Whether the reader holds bytes not returned yet (a splice must not start then). */
+    public boolean readAhead() {
+        return reader.hasBufferedBytes();
     }
 
     public void write(byte[] message) throws IOException {
@@ -275,6 +278,24 @@ public final class BackendConnection implements AutoCloseable {
     /** The event loop of the calling thread (what a pooled connection must match), or null. */
     static Object currentLoop() {
         return Conduit.currentLoop();
+    }
+
+    /** The event loop serving this connection's socket, or null. */
+    Object loop() {
+        return conduit.loop();
+    }
+
+    /**
+     * This idle connection served by the calling thread's event loop: itself when it is already
+     * (or there are no loops), else a new one over the same socket, this one not used afterwards.
+     */
+    BackendConnection toCurrentLoop() throws IOException {
+        Conduit moved = conduit.toCurrentLoop();
+        if (moved == conduit) {
+            return this;
+        }
+        FrameReader fresh = new FrameReader(moved.input(), BUFFER, BULK_BUFFER, MAX_BACKEND_FRAME);
+        return new BackendConnection(nodeName, address, moved, fresh, parameters, key);
     }
 
     /** Sends Terminate (best effort) and closes. */

@@ -1,5 +1,6 @@
 package dev.understudy.proxy.backend;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -53,7 +54,7 @@ public final class BackendPool implements AutoCloseable {
     /**
      * An idle connection to {@code target} logged in with {@code parameters}, or null when there is
      * none: the newest served by the calling thread's event loop (so that relaying it stays on one
-     * OS thread), else the newest of any loop.
+     * OS thread), else the newest of any loop, moved to the calling thread's loop.
      */
     public BackendConnection take(BackendConnection.Target target, Map<String, String> parameters) {
         if (!enabled()) {
@@ -76,6 +77,15 @@ public final class BackendPool implements AutoCloseable {
             }
         }
         closeAll(stale);
+        if (found != null && found.loop() != loop) {
+            try {
+                found = found.toCurrentLoop(); // relayed on one OS thread, and spliced (net.Splice)
+            } catch (IOException e) {
+                log.debug("not reusing a pooled connection: {}", e.getMessage());
+                found.close();
+                found = null;
+            }
+        }
         return found;
     }
 
@@ -103,7 +113,7 @@ public final class BackendPool implements AutoCloseable {
             if (closed || queue.size() >= size || !connection.quietAndOpen()) {
                 out.add(connection);
             } else {
-                queue.addLast(new Idle(connection, BackendConnection.currentLoop(), now));
+                queue.addLast(new Idle(connection, connection.loop(), now));
             }
         }
         closeAll(out);

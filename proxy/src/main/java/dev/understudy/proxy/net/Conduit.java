@@ -44,6 +44,29 @@ public sealed interface Conduit extends Closeable permits JdkConduit, LoopCondui
         return EventLoops.current();
     }
 
+    /** The event loop serving this socket, or null; only to compare with {@link #currentLoop()}. */
+    Object loop();
+
+    /**
+     * This idle socket, served from now on by the calling thread's event loop (a new conduit over
+     * the same connection; this one is not used afterwards), or this conduit itself when it is
+     * served there already or the thread runs on no loop.
+     *
+     * @throws IOException when the socket failed, or bytes had arrived on it (it was not idle)
+     */
+    default Conduit toCurrentLoop() throws IOException {
+        EventLoop current = EventLoops.current();
+        if (current == null || loop() == current) {
+            return this;
+        }
+        Handover handover = handOver();
+        if (handover.readAhead().length > 0) {
+            close();
+            throw new IOException("bytes arrived on an idle connection");
+        }
+        return EventLoops.conduit(current, handover.socket().getChannel());
+    }
+
     /** Closes the socket; a thread waiting in a read or write gets an exception. Never throws. */
     @Override
     void close();

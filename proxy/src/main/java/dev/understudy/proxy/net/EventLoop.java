@@ -41,6 +41,8 @@ final class EventLoop implements Executor {
     private final AtomicBoolean sleeping = new AtomicBoolean();
     private final LongAdder wakeups = new LongAdder();
     private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_CHUNK);
+    /** Where splices on this loop look at frames (loop thread only). */
+    private final byte[] spliceBuffer = new byte[READ_CHUNK];
     private final Thread thread;
     private final Thread.Builder.OfVirtual virtualThreads;
     private volatile boolean closed;
@@ -71,6 +73,11 @@ final class EventLoop implements Executor {
             wakeups.increment();
             selector.wakeup();
         }
+    }
+
+    /** The loop thread's array for {@link Splice}s to parse frames in. */
+    byte[] spliceBuffer() {
+        return spliceBuffer;
     }
 
     /** How many times another thread woke this loop from its select, so far. */

@@ -47,6 +47,11 @@ public final class JdkConduit implements Conduit {
     }
 
     @Override
+    public Object loop() {
+        return null;
+    }
+
+    @Override
     public Handover handOver() {
         return new Handover(socket, new byte[0]);
     }

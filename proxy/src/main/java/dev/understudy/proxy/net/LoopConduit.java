@@ -58,6 +58,8 @@ final class LoopConduit implements Conduit {
     private SelectionKey key;
 
     private volatile Thread writer;
+    /** While spliced: the splice side that reads this socket instead of a thread (set under lock). */
+    private volatile Splice.Side side;
 
     private volatile boolean closed;
     private volatile long readTimeoutNanos;
@@ -68,6 +70,11 @@ final class LoopConduit implements Conduit {
         this.remote = channel.getRemoteAddress();
         channel.configureBlocking(false);
         loop.register(this);
+    }
+
+    @Override
+    public EventLoop loop() {
+        return loop;
     }
 
     SocketChannel channel() {
@@ -121,6 +128,11 @@ final class LoopConduit implements Conduit {
 
     /** The socket is readable: read what it has into the buffer (as much as fits) and wake the reader. */
     void readable(SelectionKey key, ByteBuffer scratch) {
+        Splice.Side spliced = side;
+        if (spliced != null) {
+            spliced.readable(scratch);
+            return;
+        }
         Thread waiting;
         lock.lock();
         try {
@@ -171,6 +183,79 @@ final class LoopConduit implements Conduit {
             // closed meanwhile: the writer sees it
         }
         unpark(writer);
+    }
+
+    /**
+     * On the loop: lets {@code s} read this socket from now on, with the bytes buffered so far;
+     * false when the socket has ended, failed or closed, or a thread is reading it.
+     */
+    boolean spliceTo(Splice.Side s) {
+        lock.lock();
+        try {
+            if (eof || failure != null || closed || reader != null || key == null || !key.isValid()) {
+                return false;
+            }
+            s.carry(Arrays.copyOfRange(buffer, start, end));
+            start = 0;
+            end = 0;
+            buffer = EMPTY;
+            if (readPaused) {
+                readPaused = false;
+                interest(key, SelectionKey.OP_READ);
+            }
+            side = s;
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** On the loop: threads read this socket again, {@code rest} (may be null) first. */
+    void unsplice(byte[] rest) {
+        lock.lock();
+        try {
+            side = null;
+            if (rest != null) {
+                append(ByteBuffer.wrap(rest));
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** On the loop, while spliced: the peer closed the connection. */
+    void endedWhileSpliced() {
+        lock.lock();
+        try {
+            eof = true;
+            key.interestOps(key.interestOps() & ~SelectionKey.OP_READ);
+        } catch (RuntimeException cancelled) {
+            // closed meanwhile
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** On the loop, while spliced: reading failed. */
+    void failedWhileSpliced(IOException e) {
+        lock.lock();
+        try {
+            failure = failure == null ? e : failure;
+            key.interestOps(0);
+        } catch (RuntimeException cancelled) {
+            // closed meanwhile
+        } finally {
+            lock.unlock();
+        }
+        unpark(writer); // it would wait for OP_WRITE forever
+    }
+
+    /** On the loop: writes what the socket takes now, without waiting; how many bytes that was. */
+    int writeNow(byte[] b, int off, int len) throws IOException {
+        if (closed) {
+            throw new SocketException("Socket closed");
+        }
+        return channel.write(ByteBuffer.wrap(b, off, len));
     }
 
     private void append(ByteBuffer data) {
@@ -377,6 +462,16 @@ final class LoopConduit implements Conduit {
             channel.close();
         } catch (IOException ignored) {
             // nothing left to do
+        }
+        Splice.Side spliced;
+        lock.lock();
+        try {
+            spliced = side; // set under the lock after a check of closed: seen here if set at all
+        } finally {
+            lock.unlock();
+        }
+        if (spliced != null) {
+            spliced.closed();
         }
         loop.execute(() -> { }); // wake the loop: the next poll lets the socket go
         wakeReaderAndWriter();

@@ -1,12 +1,11 @@
 package dev.understudy.proxy.session;
 
 import dev.understudy.proxy.net.Conduit;
+import dev.understudy.proxy.net.SerialWriter;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.SocketAddress;
 import java.time.Duration;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The client's socket (plain or TLS). Reads belong to the session's thread; writes come from the
@@ -14,10 +13,9 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class ClientChannel implements AutoCloseable {
 
-    private final ReentrantLock writeLock = new ReentrantLock();
     private volatile Conduit conduit;
     private volatile InputStream in;
-    private volatile OutputStream out;
+    private volatile SerialWriter out;
 
     ClientChannel(Conduit conduit) {
         use(conduit);
@@ -27,7 +25,7 @@ final class ClientChannel implements AutoCloseable {
     void use(Conduit conduit) {
         this.conduit = conduit;
         this.in = conduit.input();
-        this.out = conduit.output();
+        this.out = new SerialWriter(conduit);
     }
 
     Conduit conduit() {
@@ -48,12 +46,12 @@ final class ClientChannel implements AutoCloseable {
     }
 
     void send(byte[] buf, int off, int len) throws IOException {
-        writeLock.lock();
-        try {
-            out.write(buf, off, len);
-        } finally {
-            writeLock.unlock();
-        }
+        out.write(buf, off, len);
+    }
+
+    /** Where frames for the client are written: for a {@link dev.understudy.proxy.net.Splice}. */
+    SerialWriter writer() {
+        return out;
     }
 
     void send(byte[] message) throws IOException {

@@ -9,6 +9,7 @@ import dev.understudy.proxy.backend.BackendRelay;
 import dev.understudy.proxy.cluster.DatabaseNode;
 import dev.understudy.proxy.net.Conduit;
 import dev.understudy.proxy.net.JdkConduit;
+import dev.understudy.proxy.net.Splice;
 import dev.understudy.proxy.pg.BackendCodec;
 import dev.understudy.proxy.pg.BackendMessage.BackendKeyData;
 import dev.understudy.proxy.pg.BackendMessage.NegotiateProtocolVersion;
@@ -54,6 +55,8 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
     private static final Duration CANCEL_TIMEOUT = Duration.ofSeconds(5);
     /** How long DISCARD ALL may take before a connection is closed instead of pooled. */
     private static final Duration RESET_TIMEOUT = Duration.ofSeconds(5);
+    /** Whether pass-through sessions splice (system property {@code understudy.splice}, default true). */
+    private static final boolean SPLICE = Boolean.parseBoolean(System.getProperty("understudy.splice", "true"));
     private static final byte[] RESET = FrontendCodec.query("DISCARD ALL");
     /** What the admin console reports as server_version: clients check it, and it is no database's. */
     private static final String ADMIN_SERVER_VERSION = "18.0 (Understudy admin console)";
@@ -292,11 +295,21 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
             return;
         }
         BackendConnection db = backend;
+        boolean spliced = splice(reader, db);
+        if (spliced) {
+            log.debug("spliced on the event loop for {} requests; relayed by the session's threads from now on", requests);
+        }
         BackendRelay downstream = new BackendRelay(db, client::send, this);
         Thread relayThread = Thread.ofVirtual().name("relay-" + id).start(() -> {
             MDC.put("session", id);
+            if (spliced) {
+                flushToClient();
+            }
             downstream.run();
         });
+        if (spliced) {
+            db.writer().flushPending();
+        }
         FrameRun run = new FrameRun(reader, db::write);
         while (true) {
             run.flushUnlessMoreBuffered();
@@ -321,6 +334,63 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
                 }
                 default -> run.add();
             }
+        }
+    }
+
+    /**
+     * Relays on the event loop's thread, with neither of this session's threads waking, for as long
+     * as only plain frames pass ({@link Splice}): client frames are checked and counted as below,
+     * and the database's ReadyForQuery followed. Ends, for good, at the first frame that needs this
+     * thread or the relay's (Terminate, a malformed or oversized frame, COPY FROM STDIN, a FATAL
+     * error), at a socket that ends or fails, or when a write cannot complete at once; the threads
+     * then go on from that frame. False when the session cannot be spliced (not on an event loop).
+     */
+    private boolean splice(FrameReader reader, BackendConnection db) {
+        if (!SPLICE || reader.hasBufferedBytes() || db.readAhead()) {
+            return false;
+        }
+        int maxFrame = env.maxMessageBytes();
+        return Splice.run(client.writer(), db.writer(), new Splice.Frames() {
+            @Override
+            public boolean accept(byte type, byte[] buf, int body, int length) {
+                if (type == 'X' || type == 'p' || length + 4 > maxFrame) {
+                    return false;
+                }
+                try {
+                    FrontendCodec.check(type, buf, body, length);
+                    return true;
+                } catch (ProxyException e) {
+                    return false; // read again by this thread, which says what is wrong with it
+                }
+            }
+
+            @Override
+            public void relayed(byte type, byte[] buf, int body, int length) {
+                if (type == 'Q' || type == 'S' || type == 'F') {
+                    requests++;
+                }
+            }
+        }, new Splice.Frames() {
+            @Override
+            public boolean accept(byte type, byte[] buf, int body, int length) {
+                return type != 'G' && !(type == 'E' && BackendCodec.isFatalError(buf, body, length));
+            }
+
+            @Override
+            public void relayed(byte type, byte[] buf, int body, int length) {
+                if (type == 'Z') {
+                    readyForQuery(db, (char) buf[body], false);
+                }
+            }
+        });
+    }
+
+    /** Writes what a splice left for the client, if anything (relay thread). */
+    private void flushToClient() {
+        try {
+            client.writer().flushPending();
+        } catch (IOException e) {
+            log.debug("client connection failed: {}", e.toString()); // the relay's next write fails too
         }
     }
 
