@@ -99,11 +99,12 @@ open_sessions() {
 }
 
 # Stops the pgbench holding the sessions of phase $2 on port $1; waits until the clients are gone
-# and, with $3 = 1, Understudy's server connections too (pgbouncer keeps its pool).
+# and, with $3 = 1, Understudy's server connections too, but for the US_KEPT its session pool kept
+# from the warm-up (pgbouncer keeps its pool).
 close_sessions() {
   local port=$1 name=$2 servers_too=$3 waited=0
   bench_stop_pid "$PGBENCH_PID" 10
-  while [ "$(established "$port")" -gt 0 ] || { [ "$servers_too" = 1 ] && [ "$(backends "$BENCH_UNDERSTUDY_PID" | cut -d' ' -f1)" -gt 0 ]; }; do
+  while [ "$(established "$port")" -gt 0 ] || { [ "$servers_too" = 1 ] && [ "$(backends "$BENCH_UNDERSTUDY_PID" | cut -d' ' -f1)" -gt "$US_KEPT" ]; }; do
     [ $waited -lt 120 ] || bench_die "sessions on port $port did not close within 60 s"
     sleep 0.5
     waited=$((waited + 1))
@@ -119,6 +120,10 @@ PGPASSWORD=$BENCH_CLIENT_PASSWORD "$BENCH_PG_BIN/pgbench" -n -h "$BENCH_HOST" -p
   -U "$BENCH_CLIENT_USER" -c 10 -j 2 -T 3 -f "$BENCH_WORK/warm.sql" "$BENCH_DB" >"$BENCH_WORK/pgbench-warmup.log" 2>&1 \
   || { tail -5 "$BENCH_WORK/pgbench-warmup.log" >&2; bench_die "warm-up through Understudy failed"; }
 sleep 1
+# The warm-up's sessions ended with Terminate: their connections stay in Understudy's session pool
+# (backend.pool_size), logged in with pgbench's application_name, which the idle sessions below
+# (another application_name) do not take.
+US_KEPT=$(backends "$BENCH_UNDERSTUDY_PID" | cut -d' ' -f1)
 US_HEAP0=$(jvm_heap_used_kb)
 US_COMMIT0=$(jvm_heap_committed_kb)
 US_RSS0=$(bench_rss_kb "$BENCH_UNDERSTUDY_PID")
