@@ -187,13 +187,15 @@ final class LoopConduit implements Conduit {
 
     /**
      * On the loop: lets {@code s} read this socket from now on, with the bytes buffered so far;
-     * false when the socket has ended, failed or closed, or a thread is reading it.
+     * false when the socket has ended, failed or closed, a thread is reading it, or more is
+     * buffered than a splice's buffer holds.
      */
     boolean spliceTo(Splice.Side s) {
         lock.lock();
         try {
-            if (eof || failure != null || closed || reader != null || key == null || !key.isValid()) {
-                return false;
+            if (eof || failure != null || closed || reader != null || key == null || !key.isValid()
+                    || end - start > EventLoop.READ_CHUNK) {
+                return false; // (more buffered than a splice looks at once: the threads read it)
             }
             s.carry(Arrays.copyOfRange(buffer, start, end));
             start = 0;

@@ -81,12 +81,16 @@ public final class Splice {
 
     /** On the loop: takes over both conduits' reading, and relays what they had buffered already. */
     private void start() {
-        if (!up.conduit.spliceTo(up) || !down.conduit.spliceTo(down)) {
-            end();
-            return;
+        try {
+            if (!up.conduit.spliceTo(up) || !down.conduit.spliceTo(down)) {
+                end();
+                return;
+            }
+            up.relayCarried();
+            down.relayCarried();
+        } catch (RuntimeException e) {
+            end(); // the threads take over, and meet whatever this was themselves
         }
-        up.relayCarried();
-        down.relayCarried();
     }
 
     /** On the loop: gives both conduits back to their threads with what was not relayed, and wakes the owner. */
@@ -130,8 +134,20 @@ public final class Splice {
             }
         }
 
-        /** The socket is readable (loop thread): reads, relays whole frames, keeps the rest. */
+        /**
+         * The socket is readable (loop thread): reads, relays whole frames, keeps the rest. Never
+         * throws: an exception here would stop the loop and every session on it.
+         */
         void readable(ByteBuffer direct) {
+            try {
+                readAndRelay(direct);
+            } catch (RuntimeException e) {
+                conduit.failedWhileSpliced(new IOException("splice failed", e));
+                splice.end();
+            }
+        }
+
+        private void readAndRelay(ByteBuffer direct) {
             byte[] scratch = conduit.loop().spliceBuffer();
             int have = 0;
             if (carry != null) {
@@ -172,7 +188,7 @@ public final class Splice {
                 if (limit - at < 1 + length) {
                     break;
                 }
-                if (!check.accept(buf[at], buf, at + HEADER, length - 4)) {
+                if (!accepts(buf, at, length)) {
                     at = 0; // as a thread would, relay none of what came with it: the thread reads it all again
                     stop = true;
                     break;
@@ -192,13 +208,26 @@ public final class Splice {
                 } else {
                     stop |= outcome == SerialWriter.Outcome.PARTLY;
                     for (int f = 0; f < at; f += 1 + int32(buf, f + 1)) {
-                        check.relayed(buf[f], buf, f + HEADER, int32(buf, f + 1) - 4);
+                        try {
+                            check.relayed(buf[f], buf, f + HEADER, int32(buf, f + 1) - 4);
+                        } catch (RuntimeException e) {
+                            stop = true; // a bug of the listener's: its thread carries on with what it knows
+                        }
                     }
                 }
             }
             keep(buf, at, limit);
             if (stop) {
                 splice.end();
+            }
+        }
+
+        /** The check's verdict; a check that fails refuses (the thread then sees the frame itself). */
+        private boolean accepts(byte[] buf, int at, int length) {
+            try {
+                return check.accept(buf[at], buf, at + HEADER, length - 4);
+            } catch (RuntimeException e) {
+                return false;
             }
         }
 

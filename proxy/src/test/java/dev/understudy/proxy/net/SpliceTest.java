@@ -110,6 +110,24 @@ class SpliceTest {
     }
 
     @Test
+    void aCheckThatFailsRefusesTheFrameAndTheThreadReadsIt() throws Exception {
+        CompletableFuture<byte[]> afterwards = new CompletableFuture<>();
+        place.start("session", () -> {
+            Splice.run(new SerialWriter(client), new SerialWriter(backend), (type, buf, body, len) -> {
+                throw new IllegalStateException("a bug");
+            }, ALL);
+            try {
+                afterwards.complete(readN(client.input(), 14));
+            } catch (IOException e) {
+                afterwards.completeExceptionally(e);
+            }
+        });
+        byte[] q = frame('Q', "select 1\0");
+        clientPeer.getOutputStream().write(q);
+        assertArrayEquals(q, afterwards.get(10, TimeUnit.SECONDS));
+    }
+
+    @Test
     void aRunTheSocketCannotTakeAtOnceIsWrittenFirstByTheThreadThatTakesOver() throws Exception {
         // 8 MiB in frames of up to 30 KB, sent while the backend end does not read yet: the
         // backend socket fills, the splice ends with a part of a run kept, and the thread finishes
