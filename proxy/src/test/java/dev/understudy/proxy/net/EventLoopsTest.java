@@ -58,6 +58,42 @@ class EventLoopsTest {
     }
 
     @Test
+    void anIdleSocketMovesToTheLoopOfTheThreadThatTakesIt() throws Exception {
+        String before = System.getProperty(EventLoops.PROPERTY);
+        System.setProperty(EventLoops.PROPERTY, "2");
+        try (EventLoops two = EventLoops.start("move-test"); Socket client = new Socket()) {
+            EventLoops.Placement first = two.place();
+            EventLoops.Placement second = two.place();
+            Conduit conduit = accept(client, first);
+            client.getOutputStream().write(1); // read ahead by the first loop, and taken there
+            assertEquals(1, conduit.input().read());
+            CompletableFuture<Conduit> moved = new CompletableFuture<>();
+            second.start("taker", () -> {
+                try {
+                    moved.complete(conduit.toCurrentLoop());
+                } catch (IOException e) {
+                    moved.completeExceptionally(e);
+                }
+            });
+            Conduit there = moved.get(10, TimeUnit.SECONDS);
+            assertTrue(there != conduit && there.loop() != conduit.loop(), "a new conduit, served by the other loop");
+            client.getOutputStream().write(new byte[] {2, 3});
+            byte[] got = new byte[2];
+            assertEquals(2, there.input().readNBytes(got, 0, 2));
+            assertArrayEquals(new byte[] {2, 3}, got);
+            there.output().write(4);
+            assertEquals(4, client.getInputStream().read());
+            there.close();
+        } finally {
+            if (before == null) {
+                System.clearProperty(EventLoops.PROPERTY);
+            } else {
+                System.setProperty(EventLoops.PROPERTY, before);
+            }
+        }
+    }
+
+    @Test
     void bytesGoBothWaysIntactThroughAMegabytesTransfer() throws Exception {
         byte[] data = new byte[5 * 1024 * 1024 + 17]; // past the 1 MiB read-ahead: the loop must pause and resume
         new Random(42).nextBytes(data);
