@@ -44,14 +44,23 @@ public final class Promotion {
      * Understudy's own connections, the capture's included, stay).
      * Throws when it cannot be reached; the caller decides whether that is fatal (a dead master
      * needs no fence).
+     *
+     * <p>The client connections are ended before read-only takes effect, and once more after: a
+     * session the proxy relays without looking at statements does not hold its writes during a
+     * switchover, and a write of its that reached the master between the reload and the end of its
+     * connection would fail with 25006 (read-only transaction), which clients do not retry, instead
+     * of the connection ending (57P01, retryable). Nothing of the proxy's logs in meanwhile: logins
+     * to the master wait while writes are held.
      */
     public static void fence(CdcConfig oldMaster) throws SQLException {
         try (Connection c = oldMaster.connectToMaster("understudy-fence", "connectTimeout", "1", "socketTimeout", "5");
              Statement s = c.createStatement()) {
+            String endClients = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+                    + " AND pid <> pg_backend_pid() AND " + CLIENTS;
             s.execute("ALTER SYSTEM SET default_transaction_read_only = on");
+            s.execute(endClients);
             s.execute("SELECT pg_reload_conf()");
-            s.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'client backend'"
-                    + " AND pid <> pg_backend_pid() AND " + CLIENTS);
+            s.execute(endClients);
         }
         log.info("fenced the old master {}:{}: read only, its client connections ended", oldMaster.host(), oldMaster.port());
     }
