@@ -284,7 +284,7 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
     /**
      * The steady state: client frames checked, routed when replicas serve reads, and relayed. A
      * session that starts while the cluster has no replica relays everything to the master for
-     * its whole life, without looking at statements.
+     * its whole life, without looking at statements (asynchronous mode only: {@link #passThrough()}).
      */
     private void relay(FrameReader reader, String user) throws IOException, ProxyException {
         state = SessionState.ACTIVE;
@@ -394,9 +394,14 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
         }
     }
 
-    /** Whether this session relays to the master alone (no routing of reads to replicas). */
+    /**
+     * Whether this session relays to the master alone, without looking at statements: reads stay
+     * on the master (routing off, or no replica serves reads now), and commits wait for nothing
+     * (asynchronous mode; in synchronous mode every session is routed, so that its commits wait
+     * for a replica even when it started while none served reads).
+     */
     private boolean passThrough() {
-        return !env.replicaReads() || env.topology().get().replicas().isEmpty();
+        return env.commits() == CommitGate.NONE && (!env.replicaReads() || env.topology().get().replicas().isEmpty());
     }
 
     /**
