@@ -328,11 +328,10 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
                     return;
                 }
                 case 'p' -> throw ProxyException.protocolViolation("unexpected password message outside authentication");
-                case 'Q', 'S', 'F' -> {
-                    requests++;
+                default -> {
+                    countRequest(type);
                     run.add();
                 }
-                default -> run.add();
             }
         }
     }
@@ -366,9 +365,7 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
 
             @Override
             public void relayed(byte type, byte[] buf, int body, int length) {
-                if (type == 'Q' || type == 'S' || type == 'F') {
-                    requests++;
-                }
+                countRequest(type);
             }
         }, new Splice.Frames() {
             @Override
@@ -383,6 +380,13 @@ public final class PgSession implements Runnable, BackendRelay.Listener {
                 }
             }
         });
+    }
+
+    /** Counts a relayed Query, Sync or FunctionCall: each is answered by one ReadyForQuery. */
+    private void countRequest(int type) {
+        if (type == 'Q' || type == 'S' || type == 'F') {
+            requests++;
+        }
     }
 
     /** Writes what a splice left for the client, if anything (relay thread). */

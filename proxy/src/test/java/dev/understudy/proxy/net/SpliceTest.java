@@ -18,6 +18,7 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -140,18 +141,20 @@ class SpliceTest {
             sent.writeBytes(frame('d', body));
         }
         byte[] all = sent.toByteArray();
+        AtomicBoolean sentAll = new AtomicBoolean();
         CompletableFuture<Boolean> relayed = new CompletableFuture<>();
         place.start("session", () -> {
             try {
                 SerialWriter toBackend = new SerialWriter(backend);
                 boolean ran = Splice.run(new SerialWriter(client), toBackend, ALL, ALL);
+                boolean endedOnAFullSocket = ran && !sentAll.get(); // not by the client's end of stream
                 toBackend.flushPending();
                 byte[] buf = new byte[16 * 1024];
                 int n;
                 while ((n = client.input().read(buf, 0, buf.length)) > 0) {
                     toBackend.write(buf, 0, n);
                 }
-                relayed.complete(ran);
+                relayed.complete(endedOnAFullSocket);
             } catch (IOException | RuntimeException e) {
                 relayed.completeExceptionally(e);
             }
@@ -159,6 +162,7 @@ class SpliceTest {
         CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
             try {
                 clientPeer.getOutputStream().write(all);
+                sentAll.set(true);
                 clientPeer.shutdownOutput();
             } catch (IOException e) {
                 throw new RuntimeException(e);
@@ -167,7 +171,7 @@ class SpliceTest {
         Thread.sleep(300); // let the backend socket fill up
         byte[] received = readN(backendPeer.getInputStream(), all.length);
         sending.get(10, TimeUnit.SECONDS);
-        assertTrue(relayed.get(10, TimeUnit.SECONDS), "the splice ran");
+        assertTrue(relayed.get(10, TimeUnit.SECONDS), "the splice ran and ended on the full socket, mid-stream");
         assertArrayEquals(all, received);
     }
 
